@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util'
+import { type Config, ConfigError, loadConfig } from './config.js'
+import { openDatabase } from './infra/database.js'
+import { applyMigrations, createMigration } from './infra/migrations.js'
+import { migrationsDir, prismaSchemaPath, version } from './package.js'
+import { startServer } from './server.js'
+
+const usage = `Usage: gudang <command> [options]
+
+Commands:
+  start                      Start the server (applies pending migrations first,
+                             unless GUDANG_MIGRATE_ON_START=false)
+  migrate                    Apply pending migrations to the database and exit
+  migrate create <name>      Write a new migration from the changes in prisma/schema.prisma
+                             (needs no database)
+
+Options:
+  -h, --help                 Show this help
+  -v, --version              Show the version
+
+Configuration comes from environment variables (and a .env file); see the README.`
+
+/** An error whose message is all the user needs; no stack trace is printed. */
+class UsageError extends Error {}
+
+async function migrate(config: Config): Promise<void> {
+  const database = await openDatabase(config)
+  try {
+    const applied = await applyMigrations(database.adapter, migrationsDir)
+    console.log(
+      applied.length > 0
+        ? `Applied ${applied.length} migration(s) to ${database.description}:\n  ${applied.join('\n  ')}`
+        : `No pending migrations in ${database.description}.`,
+    )
+  } finally {
+    await database.close()
+  }
+}
+
+async function create(name: string | undefined): Promise<void> {
+  if (name === undefined || !/^[a-z0-9_]+$/.test(name)) {
+    throw new UsageError('migrate create needs a name of lower-case letters, digits and _, e.g. add_roles')
+  }
+  const folder = await createMigration(migrationsDir, prismaSchemaPath, name)
+  console.log(
+    folder === undefined
+      ? 'No changes: prisma/schema.prisma and prisma/migrations agree.'
+      : `Wrote ${folder}/migration.sql. Review it, then run "gudang migrate" or start the server.`,
+  )
+}
+
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+    })
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${usage}`)
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv)
+  const [command, subcommand, name, ...rest] = positionals
+  if (values.version) {
+    console.log(version)
+    return 0
+  }
+  if (values.help || command === undefined) {
+    console.log(usage)
+    return values.help ? 0 : 2
+  }
+  if (command === 'start' && subcommand === undefined) {
+    await startServer(loadConfig())
+    return 0
+  }
+  if (command === 'migrate' && subcommand === undefined) {
+    await migrate(loadConfig())
+    return 0
+  }
+  if (command === 'migrate' && subcommand === 'create' && rest.length === 0) {
+    await create(name)
+    return 0
+  }
+  throw new UsageError(`Unknown command: ${positionals.join(' ')}\n\n${usage}`)
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      console.error(`gudang: ${error.message}`)
+      process.exitCode = error instanceof UsageError ? 2 : 1
+    } else {
+      console.error('gudang: failed:', error)
+      process.exitCode = 1
+    }
+  },
+)

@@ -1,0 +1,61 @@
+import { envSchema } from 'env-schema'
+import { type Static, Type } from 'typebox'
+
+/**
+ * Every setting Gudang reads, with its default. This module is the only reader of
+ * `process.env`; `.env.example` and the README's configuration table list the same names.
+ */
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: 'localhost' }),
+  DATABASE_URL: Type.Optional(
+    Type.String({
+      pattern: '^postgres(ql)?://',
+      description: 'PostgreSQL connection string; unset means the embedded database',
+    }),
+  ),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    default: 'info',
+  }),
+  GUDANG_DATA_DIR: Type.String({ minLength: 1, default: 'data/pglite' }),
+  GUDANG_MIGRATE_ON_START: Type.Boolean({ default: true }),
+  GUDANG_CORS_ORIGIN: Type.String({ minLength: 1, default: '*' }),
+  GUDANG_BODY_LIMIT: Type.Integer({ minimum: 1, default: 1_048_576 }),
+  GUDANG_TRUST_PROXY: Type.Boolean({ default: false }),
+  GUDANG_SHUTDOWN_TIMEOUT: Type.Integer({ minimum: 1, default: 10_000 }),
+})
+
+export type Config = Static<typeof ConfigSchema>
+
+export interface LoadConfigOptions {
+  /** Values that take precedence over the environment (tests pass everything here). */
+  values?: Record<string, unknown>
+  /** Read `process.env` and a `.env` file in the working directory. */
+  fromEnvironment?: boolean
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+interface ConfigIssue {
+  instancePath: string
+  message?: string
+  params: { allowedValues?: unknown[] }
+}
+
+function describe(issue: ConfigIssue): string {
+  const allowed = issue.params.allowedValues ? `: ${issue.params.allowedValues.join(', ')}` : ''
+  return `${issue.instancePath.slice(1)} ${issue.message ?? 'is invalid'}${allowed}`
+}
+
+/** Validates the configuration; a bad value throws a ConfigError that names the variable. */
+export function loadConfig({ values = {}, fromEnvironment = true }: LoadConfigOptions = {}): Config {
+  try {
+    return envSchema<Config>({ schema: ConfigSchema, data: values, env: fromEnvironment, dotenv: fromEnvironment })
+  } catch (error) {
+    const issues = (error as { errors?: ConfigIssue[] }).errors
+    if (issues === undefined) throw error
+    throw new ConfigError(`invalid configuration: ${issues.map(describe).join('; ')}`)
+  }
+}

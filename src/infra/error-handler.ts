@@ -1,0 +1,88 @@
+import { STATUS_CODES } from 'node:http'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { RouteNotFoundError } from '../errors.js'
+import { Prisma } from '../generated/prisma/client.js'
+import { type ErrorBody, ErrorSchema } from '../schemas/error.js'
+
+/** What a failing field of a validation error looks like in `details`. */
+interface FieldError {
+  in: string
+  path: string
+  message: string
+}
+
+type HandledError = FastifyError & { details?: unknown }
+
+/** `GUDANG_ERR_` plus the reason phrase: 413 gives GUDANG_ERR_PAYLOAD_TOO_LARGE. */
+function codeForStatus(statusCode: number): string {
+  return `GUDANG_ERR_${(STATUS_CODES[statusCode] ?? 'Error').toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`
+}
+
+function body(statusCode: number, code: string, message: string, details?: unknown): ErrorBody {
+  return {
+    statusCode,
+    code,
+    error: STATUS_CODES[statusCode] ?? 'Error',
+    message,
+    ...(details === undefined ? {} : { details }),
+  }
+}
+
+function fieldErrors(error: FastifyError): FieldError[] {
+  return (error.validation ?? []).map((issue) => {
+    const params = issue.params as Record<string, unknown>
+    const child = params.missingProperty ?? params.additionalProperty
+    const path = typeof child === 'string' ? `${issue.instancePath}/${child}` : issue.instancePath
+    return { in: error.validationContext ?? 'body', path: path || '/', message: issue.message ?? 'is invalid' }
+  })
+}
+
+/** Prisma's unique violation and missing-row errors are the client's conflict and not-found. */
+function fromPrisma(error: Prisma.PrismaClientKnownRequestError): ErrorBody | undefined {
+  if (error.code === 'P2002') {
+    return body(409, 'GUDANG_ERR_CONFLICT', 'A record with the same unique value already exists', {
+      fields: error.meta?.target,
+    })
+  }
+  if (error.code === 'P2025') return body(404, 'GUDANG_ERR_NOT_FOUND', 'The record does not exist')
+  return undefined
+}
+
+/**
+ * Turns an error a client caused, or one Gudang raised on purpose, into the error body;
+ * undefined means an internal error, whose message must not reach the client.
+ */
+function toErrorBody(error: HandledError): ErrorBody | undefined {
+  if (error.validation) {
+    return body(400, 'GUDANG_ERR_VALIDATION', `Invalid request: ${error.message}`, fieldErrors(error))
+  }
+  if (error instanceof Prisma.PrismaClientKnownRequestError) return fromPrisma(error)
+  const { statusCode } = error
+  if (statusCode === undefined || statusCode < 400 || statusCode === 500) return undefined
+  if (error.code?.startsWith('GUDANG_ERR_')) return body(statusCode, error.code, error.message, error.details)
+  // Errors of Fastify and its plugins (invalid JSON, body too large, …) keep their message.
+  return statusCode < 500 ? body(statusCode, codeForStatus(statusCode), error.message) : undefined
+}
+
+async function errorHandlerPlugin(app: FastifyInstance): Promise<void> {
+  app.addSchema(ErrorSchema)
+
+  app.setErrorHandler((error: HandledError, request: FastifyRequest, reply: FastifyReply) => {
+    const answer = toErrorBody(error)
+    if (answer === undefined) {
+      request.log.error({ err: error }, 'request failed')
+      return reply
+        .status(500)
+        .send(body(500, codeForStatus(500), 'Internal Server Error', { requestId: request.id }))
+    }
+    request.log.info({ code: answer.code, message: answer.message }, 'request rejected')
+    return reply.status(answer.statusCode).send(answer)
+  })
+
+  app.setNotFoundHandler((request) => {
+    throw new RouteNotFoundError(request.method, request.url)
+  })
+}
+
+export default fp(errorHandlerPlugin, { name: 'error-handler' })

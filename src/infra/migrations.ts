@@ -1,0 +1,180 @@
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type SqlDriverAdapter,
+  type SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils'
+import * as engineBindings from '@prisma/schema-engine-wasm/schema_engine_bg'
+import { PrismaPGlite } from 'pglite-prisma-adapter'
+
+/**
+ * Prisma Migrate without the Prisma CLI: the schema engine compiled to WebAssembly applies
+ * and diffs migrations through a driver adapter, so nothing is downloaded and the embedded
+ * database works too. It keeps Prisma's own `_prisma_migrations` table, so `prisma migrate
+ * deploy` on a connected machine agrees with what Gudang applied.
+ */
+
+type MigrationList = engineBindings.MigrationList
+type SchemaEngine = engineBindings.SchemaEngine
+
+const filters = { externalTables: [], externalEnums: [] }
+
+// @types/node 20 leaves WebAssembly to the DOM library; this is the one call Gudang makes.
+declare const WebAssembly: {
+  instantiate(
+    bytes: Uint8Array,
+    imports: Record<string, unknown>,
+  ): Promise<{ instance: { exports: Record<string, unknown> } }>
+}
+
+let instantiation: Promise<void> | undefined
+
+/** The package's main entry imports a .wasm module, which Node 20 only allows behind a flag. */
+function instantiateEngine(): Promise<void> {
+  instantiation ??= (async () => {
+    const entry = createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm/schema_engine_bg')
+    const bytes = await readFile(path.join(path.dirname(entry), 'schema_engine_bg.wasm'))
+    const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': engineBindings })
+    engineBindings.__wbg_set_wasm(instance.exports)
+    ;(instance.exports.__wbindgen_start as () => void)()
+  })()
+  return instantiation
+}
+
+export type EngineLog = (message: string) => void
+
+async function withEngine<T>(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  log: EngineLog,
+  run: (engine: SchemaEngine) => Promise<T>,
+): Promise<T> {
+  await instantiateEngine()
+  // The engine disposes the shadow databases it opens, but not its main connection.
+  const connections: SqlDriverAdapter[] = []
+  const tracked: SqlMigrationAwareDriverAdapterFactory = {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: async () => {
+      const connection = await factory.connect()
+      connections.push(connection)
+      return connection
+    },
+    connectToShadowDb: () => factory.connectToShadowDb(),
+  }
+  const engine = await engineBindings.SchemaEngine.new(
+    { datamodels: undefined },
+    (message: string) => log(message),
+    bindMigrationAwareSqlAdapterFactory(tracked),
+  )
+  try {
+    return await run(engine)
+  } finally {
+    engine.free()
+    await Promise.all(connections.map((connection) => connection.dispose()))
+  }
+}
+
+/** Reads a migrations folder in Prisma's format: one `<timestamp>_<name>/migration.sql` each. */
+export async function readMigrations(dir: string): Promise<MigrationList> {
+  const entries = await readdir(dir, { withFileTypes: true })
+  const names = entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort()
+  const migrationDirectories = await Promise.all(
+    names.map(async (name) => ({
+      path: name,
+      migrationFile: {
+        path: 'migration.sql',
+        content: { tag: 'ok' as const, value: await readFile(path.join(dir, name, 'migration.sql'), 'utf8') },
+      },
+    })),
+  )
+  const lockfilePath = path.join(dir, 'migration_lock.toml')
+  const lockfile = await readFile(lockfilePath, 'utf8').catch(() => null)
+  return {
+    baseDir: dir,
+    lockfile: { path: 'migration_lock.toml', content: lockfile },
+    shadowDbInitScript: '',
+    migrationDirectories,
+  }
+}
+
+export function migrationNames(list: MigrationList): string[] {
+  return list.migrationDirectories.map((migration) => migration.path)
+}
+
+/** Applies the migrations the database lacks, in order; answers the names it applied. */
+export async function applyMigrations(
+  adapter: SqlMigrationAwareDriverAdapterFactory,
+  dir: string,
+  log: EngineLog = () => {},
+): Promise<string[]> {
+  const migrationsList = await readMigrations(dir)
+  const { appliedMigrationNames } = await withEngine(adapter, log, (engine) =>
+    engine.applyMigrations({ migrationsList, filters }),
+  )
+  return appliedMigrationNames
+}
+
+/**
+ * The SQL that would bring a database built from `dir` to `schemaPath`'s datamodel; empty
+ * when the two agree. An in-memory PGlite serves as the shadow database.
+ */
+export async function diffMigrationsToSchema(dir: string, schemaPath: string): Promise<string> {
+  const migrationsList = await readMigrations(dir)
+  const schema = await readFile(schemaPath, 'utf8')
+  const result = await withEngine(scratchDatabases(), () => {}, (engine) =>
+    engine.diff({
+      from: { tag: 'migrations', ...migrationsList },
+      to: { tag: 'schemaDatamodel', files: [{ path: schemaPath, content: schema }] },
+      script: true,
+      exitCode: null,
+      filters,
+    }),
+  )
+  const script = result.stdout ?? ''
+  return isEmptyScript(script) ? '' : script
+}
+
+/**
+ * Adapters over throw-away in-memory PGlite databases, each closed when the engine lets it go
+ * (pglite-prisma-adapter's own shadow database is never closed and keeps a timer alive).
+ */
+function scratchDatabases(): SqlMigrationAwareDriverAdapterFactory {
+  const connect = async () => {
+    const pglite = await PGlite.create()
+    const adapter = await new PrismaPGlite(pglite).connect()
+    return Object.assign(adapter, { dispose: () => pglite.close() })
+  }
+  return { provider: 'postgres', adapterName: 'gudang-scratch-pglite', connect, connectToShadowDb: connect }
+}
+
+/** The engine answers "-- This is an empty migration." when nothing changes. */
+function isEmptyScript(script: string): boolean {
+  return script
+    .split('\n')
+    .every((line) => line.trim() === '' || line.trim().startsWith('--'))
+}
+
+/**
+ * Writes the change from `schemaPath` as a new migration folder; answers its path, or
+ * undefined when the schema and the migrations already agree.
+ */
+export async function createMigration(
+  dir: string,
+  schemaPath: string,
+  name: string,
+  now: Date = new Date(),
+): Promise<string | undefined> {
+  const script = await diffMigrationsToSchema(dir, schemaPath)
+  if (script === '') return undefined
+  const timestamp = now.toISOString().replace(/\D/g, '').slice(0, 14)
+  const folder = path.join(dir, `${timestamp}_${name}`)
+  await mkdir(folder)
+  await writeFile(path.join(folder, 'migration.sql'), script)
+  return folder
+}

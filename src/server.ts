@@ -1,0 +1,19 @@
+import closeWithGrace from 'close-with-grace'
+import { buildApp } from './app.js'
+import type { Config } from './config.js'
+
+/**
+ * Starts Gudang and closes it gracefully on SIGINT/SIGTERM: Fastify stops accepting
+ * connections, finishes the requests in flight, then the database is closed. A second signal,
+ * or GUDANG_SHUTDOWN_TIMEOUT, ends the process at once.
+ */
+export async function startServer(config: Config) {
+  const app = buildApp(config)
+  closeWithGrace({ delay: config.GUDANG_SHUTDOWN_TIMEOUT }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'closing after an uncaught error')
+    else app.log.info({ signal }, 'closing')
+    await app.close()
+  })
+  await app.listen({ port: config.PORT, host: config.HOST })
+  return app
+}
