@@ -1,0 +1,39 @@
+import t from 'tap'
+import { ConfigError, loadConfig } from '../../src/config.js'
+
+const load = (values: Record<string, unknown>) => loadConfig({ values, fromEnvironment: false })
+
+t.test('every setting has a default, and no database URL means the embedded database', async (t) => {
+  const config = load({})
+  t.same(config, {
+    PORT: 3000,
+    HOST: 'localhost',
+    LOG_LEVEL: 'info',
+    GUDANG_DATA_DIR: 'data/pglite',
+    GUDANG_MIGRATE_ON_START: true,
+    GUDANG_CORS_ORIGIN: '*',
+    GUDANG_BODY_LIMIT: 1_048_576,
+    GUDANG_TRUST_PROXY: false,
+    GUDANG_SHUTDOWN_TIMEOUT: 10_000,
+  })
+})
+
+t.test('values given as environment strings are converted', async (t) => {
+  const config = load({ PORT: '8080', GUDANG_MIGRATE_ON_START: 'false', DATABASE_URL: 'postgresql://u@db:5432/cms' })
+  t.equal(config.PORT, 8080)
+  t.equal(config.GUDANG_MIGRATE_ON_START, false)
+  t.equal(config.DATABASE_URL, 'postgresql://u@db:5432/cms')
+})
+
+t.test('a bad value stops the start with a message naming the variable', async (t) => {
+  t.throws(() => load({ PORT: 'eighty' }), new ConfigError('invalid configuration: PORT must be integer'))
+  t.throws(() => load({ DATABASE_URL: 'mysql://localhost/x' }), { name: 'ConfigError', message: /DATABASE_URL/ })
+  t.throws(() => load({ LOG_LEVEL: 'loud' }), {
+    message: 'invalid configuration: LOG_LEVEL must be equal to one of the allowed values: fatal, error, warn, info, debug, trace, silent',
+  })
+  t.throws(() => load({ PORT: 70000, GUDANG_BODY_LIMIT: 0 }), { message: /PORT .*; GUDANG_BODY_LIMIT/ })
+})
+
+t.test('unknown variables are ignored', async (t) => {
+  t.notOk('SOMETHING_ELSE' in load({ SOMETHING_ELSE: 'x' }))
+})
