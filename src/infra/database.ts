@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
-import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
 import type { Config } from '../config.js'
 
@@ -33,8 +33,37 @@ export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'GUDANG
   if (!inMemory) await mkdir(dataDir, { recursive: true })
   const pglite = await PGlite.create(dataDir)
   return {
-    adapter: new PrismaPGlite(pglite),
+    adapter: pgliteAdapterFactory(pglite),
     description: `embedded PostgreSQL (PGlite) in ${dataDir}`,
     close: () => pglite.close(),
+  }
+}
+
+/**
+ * A Prisma adapter over one PGlite database. pglite-prisma-adapter 0.7 does not await
+ * `exec` in `executeScript`, so a failing migration would be recorded as applied; this one does.
+ */
+async function connectPGlite(pglite: PGlite, { closeOnDispose }: { closeOnDispose: boolean }): Promise<SqlDriverAdapter> {
+  const adapter = await new PrismaPGlite(pglite).connect()
+  return Object.assign(adapter, {
+    executeScript: async (script: string) => {
+      await pglite.exec(script)
+    },
+    ...(closeOnDispose ? { dispose: () => pglite.close() } : {}),
+  })
+}
+
+/** A throw-away in-memory database, closed when its adapter is disposed. */
+export async function connectScratchPGlite(): Promise<SqlDriverAdapter> {
+  return connectPGlite(await PGlite.create(), { closeOnDispose: true })
+}
+
+function pgliteAdapterFactory(pglite: PGlite): SqlMigrationAwareDriverAdapterFactory {
+  const { provider, adapterName } = new PrismaPGlite(pglite)
+  return {
+    provider,
+    adapterName,
+    connect: () => connectPGlite(pglite, { closeOnDispose: false }),
+    connectToShadowDb: connectScratchPGlite,
   }
 }

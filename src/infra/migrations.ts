@@ -1,14 +1,14 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
 import {
   bindMigrationAwareSqlAdapterFactory,
+  type ErrorRegistry,
   type SqlDriverAdapter,
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils'
 import * as engineBindings from '@prisma/schema-engine-wasm/schema_engine_bg'
-import { PrismaPGlite } from 'pglite-prisma-adapter'
+import { connectScratchPGlite } from './database.js'
 
 /**
  * Prisma Migrate without the Prisma CLI: the schema engine compiled to WebAssembly applies
@@ -64,17 +64,30 @@ async function withEngine<T>(
     },
     connectToShadowDb: () => factory.connectToShadowDb(),
   }
-  const engine = await engineBindings.SchemaEngine.new(
-    { datamodels: undefined },
-    (message: string) => log(message),
-    bindMigrationAwareSqlAdapterFactory(tracked),
-  )
+  const bound = bindMigrationAwareSqlAdapterFactory(tracked)
+  const engine = await engineBindings.SchemaEngine.new({ datamodels: undefined }, log, bound)
   try {
     return await run(engine)
+  } catch (error) {
+    throw withDatabaseCause(error, bound.errorRegistry)
   } finally {
     engine.free()
     await Promise.all(connections.map((connection) => connection.dispose()))
   }
+}
+
+/**
+ * The engine reports a database error as "External error id#N"; the error itself waits in the
+ * adapter's registry. Answers an error that says which migration failed and why.
+ */
+function withDatabaseCause(error: unknown, registry: ErrorRegistry): unknown {
+  const message = error instanceof Error ? error.message : String(error)
+  const id = /External error id#(\d+)/.exec(message)?.[1]
+  const cause = id === undefined ? undefined : registry.consumeError(Number(id))?.error
+  if (cause === undefined) return error
+  const migration = /migration_name="([^"]+)"/.exec(message)?.[1]
+  const where = migration === undefined ? '' : ` in migration ${migration}`
+  return new Error(`Database error${where}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
 }
 
 /** Reads a migrations folder in Prisma's format: one `<timestamp>_<name>/migration.sql` each. */
@@ -140,17 +153,14 @@ export async function diffMigrationsToSchema(dir: string, schemaPath: string): P
   return isEmptyScript(script) ? '' : script
 }
 
-/**
- * Adapters over throw-away in-memory PGlite databases, each closed when the engine lets it go
- * (pglite-prisma-adapter's own shadow database is never closed and keeps a timer alive).
- */
+/** Diffing needs no real database: every connection is a throw-away in-memory one. */
 function scratchDatabases(): SqlMigrationAwareDriverAdapterFactory {
-  const connect = async () => {
-    const pglite = await PGlite.create()
-    const adapter = await new PrismaPGlite(pglite).connect()
-    return Object.assign(adapter, { dispose: () => pglite.close() })
+  return {
+    provider: 'postgres',
+    adapterName: 'gudang-scratch-pglite',
+    connect: connectScratchPGlite,
+    connectToShadowDb: connectScratchPGlite,
   }
-  return { provider: 'postgres', adapterName: 'gudang-scratch-pglite', connect, connectToShadowDb: connect }
 }
 
 /** The engine answers "-- This is an empty migration." when nothing changes. */
