@@ -41,12 +41,11 @@ function fieldErrors(error: FastifyError): FieldError[] {
 /** Prisma's unique violation and missing-row errors are the client's conflict and not-found. */
 function fromPrisma(error: Prisma.PrismaClientKnownRequestError): ErrorBody | undefined {
   if (error.code === 'P2002') {
-    // Through a driver adapter, the violated columns are reported by the adapter.
-    const adapterError = error.meta?.driverAdapterError as
-      | { cause?: { constraint?: { fields?: string[] } } }
-      | undefined
+    // Through a driver adapter, the violated constraint is reported by the adapter: its
+    // fields (PGlite) or its index name (PostgreSQL).
+    const adapterError = error.meta?.driverAdapterError as { cause?: { constraint?: unknown } } | undefined
     return body(409, 'GUDANG_ERR_CONFLICT', 'A record with the same unique value already exists', {
-      fields: adapterError?.cause?.constraint?.fields ?? [],
+      constraint: adapterError?.cause?.constraint,
     })
   }
   if (error.code === 'P2025') return body(404, 'GUDANG_ERR_NOT_FOUND', 'The record does not exist')

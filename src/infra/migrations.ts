@@ -37,11 +37,42 @@ function instantiateEngine(): Promise<void> {
   instantiation ??= (async () => {
     const entry = createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm/schema_engine_bg')
     const bytes = await readFile(path.join(path.dirname(entry), 'schema_engine_bg.wasm'))
-    const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': engineBindings })
+    const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': withTrackedTimers() })
     engineBindings.__wbg_set_wasm(instance.exports)
     ;(instance.exports.__wbindgen_start as () => void)()
   })()
   return instantiation
+}
+
+/**
+ * The engine races its advisory lock against a 10 s timer that it never clears, which would
+ * keep a finished `gudang migrate` alive for 10 s. Its timers are tracked here and cleared
+ * once no engine is running.
+ */
+const engineTimers = new Set<NodeJS.Timeout>()
+let runningEngines = 0
+
+function withTrackedTimers(): Record<string, unknown> {
+  const bindings: Record<string, unknown> = { ...engineBindings }
+  for (const [name, binding] of Object.entries(engineBindings as Record<string, unknown>)) {
+    if (!name.startsWith('__wbg_setTimeout_')) continue
+    const setEngineTimeout = binding as (callback: () => void, ms: number) => NodeJS.Timeout
+    bindings[name] = (callback: () => void, ms: number) => {
+      const timer = setEngineTimeout(() => {
+        engineTimers.delete(timer)
+        callback()
+      }, ms)
+      engineTimers.add(timer)
+      return timer
+    }
+  }
+  return bindings
+}
+
+function clearEngineTimers(): void {
+  if (runningEngines > 0) return
+  for (const timer of engineTimers) clearTimeout(timer)
+  engineTimers.clear()
 }
 
 export type EngineLog = (message: string) => void
@@ -65,14 +96,20 @@ async function withEngine<T>(
     connectToShadowDb: () => factory.connectToShadowDb(),
   }
   const bound = bindMigrationAwareSqlAdapterFactory(tracked)
-  const engine = await engineBindings.SchemaEngine.new({ datamodels: undefined }, log, bound)
+  runningEngines += 1
   try {
-    return await run(engine)
-  } catch (error) {
-    throw withDatabaseCause(error, bound.errorRegistry)
+    const engine = await engineBindings.SchemaEngine.new({ datamodels: undefined }, log, bound)
+    try {
+      return await run(engine)
+    } catch (error) {
+      throw withDatabaseCause(error, bound.errorRegistry)
+    } finally {
+      engine.free()
+      await Promise.all(connections.map((connection) => connection.dispose()))
+    }
   } finally {
-    engine.free()
-    await Promise.all(connections.map((connection) => connection.dispose()))
+    runningEngines -= 1
+    clearEngineTimers()
   }
 }
 

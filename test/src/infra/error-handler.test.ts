@@ -4,7 +4,7 @@ import t, { type Test } from 'tap'
 import { Type } from 'typebox'
 import { ConflictError, NotFoundError, withDetails } from '../../../src/errors.js'
 import errorHandler from '../../../src/infra/error-handler.js'
-import { build } from '../../helper.js'
+import { build, onPostgres } from '../../helper.js'
 
 /** A bare Fastify with only the error handler, and routes that fail in each way. */
 async function bare(t: Test, logs: string[] = []) {
@@ -150,7 +150,10 @@ t.test("Prisma's unique violation answers 409 and a missing row 404", async (t) 
   t.equal((await app.inject({ method: 'POST', url: '/test/users', payload: user })).statusCode, 200)
   const duplicate = await app.inject({ method: 'POST', url: '/test/users', payload: user })
   t.equal(duplicate.statusCode, 409)
-  t.match(duplicate.json(), { code: 'GUDANG_ERR_CONFLICT', details: { fields: ['email'] } })
+  t.match(duplicate.json(), {
+    code: 'GUDANG_ERR_CONFLICT',
+    details: { constraint: onPostgres ? { index: 'users_email_key' } : { fields: ['email'] } },
+  })
   t.equal(await app.prisma.user.count(), 1, 'the failed request left the table as it was')
 
   const missing = await app.inject({ method: 'DELETE', url: '/test/users/0195f0a0-0000-7000-8000-000000000000' })

@@ -1,0 +1,116 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp } from 'node:fs/promises'
+import path from 'node:path'
+import t, { type Test } from 'tap'
+import { packageRoot, version } from '../../src/package.js'
+import { testDatabase } from '../helper.js'
+
+const cli = path.join(packageRoot, 'src', 'cli.ts')
+// The working directory of every run: no .env file, nothing of the repository's.
+const workdir = t.testdir()
+
+/** Starts `gudang <args>` the way a user would, with only the given environment. */
+function gudang(t: Test, args: string[], env: Record<string, string> = {}): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, [...process.execArgv, cli, ...args], {
+    cwd: workdir,
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
+  })
+  let output = ''
+  child.stdout.on('data', (chunk) => {
+    output += chunk
+  })
+  child.stderr.on('data', (chunk) => {
+    output += chunk
+  })
+  return Object.assign(child, { output: () => output })
+}
+
+async function run(t: Test, args: string[], env: Record<string, string> = {}) {
+  const child = gudang(t, args, env)
+  const [code] = await once(child, 'exit')
+  return { code, output: child.output() }
+}
+
+/** A database of the test's own: a PGlite folder, or a fresh PostgreSQL database. */
+async function databaseEnv(t: Test): Promise<Record<string, string>> {
+  const { values } = await testDatabase(t)
+  if (values.DATABASE_URL) return { DATABASE_URL: values.DATABASE_URL }
+  const dataDir = await mkdtemp(path.join(workdir, 'db-'))
+  return { GUDANG_DATA_DIR: path.relative(workdir, dataDir) }
+}
+
+t.test('--help lists the commands', async (t) => {
+  const { code, output } = await run(t, ['--help'])
+  t.equal(code, 0)
+  t.match(output, /Usage: gudang <command>/)
+  t.match(output, /start/)
+  t.match(output, /migrate create <name>/)
+})
+
+t.test('--version prints the package version', async (t) => {
+  const { code, output } = await run(t, ['--version'])
+  t.equal(code, 0)
+  t.equal(output.trim(), version)
+})
+
+t.test('a missing or unknown command, or option, is a usage error', async (t) => {
+  const none = await run(t, [])
+  t.equal(none.code, 2)
+  t.match(none.output, /Usage:/)
+  const unknown = await run(t, ['fly', 'away'])
+  t.equal(unknown.code, 2)
+  t.match(unknown.output, /gudang: Unknown command: fly away/)
+  const option = await run(t, ['start', '--turbo'])
+  t.equal(option.code, 2)
+  t.match(option.output, /Unknown option '--turbo'/)
+  const badName = await run(t, ['migrate', 'create', 'Add Tags!'])
+  t.equal(badName.code, 2)
+  t.match(badName.output, /needs a name of lower-case letters/)
+})
+
+t.test('a bad configuration value stops the start, naming the variable', async (t) => {
+  const { code, output } = await run(t, ['start'], { PORT: 'eighty', GUDANG_DATA_DIR: 'memory://' })
+  t.equal(code, 1)
+  t.equal(output.trim(), 'gudang: invalid configuration: PORT must be integer')
+})
+
+t.test('migrate applies pending migrations once', async (t) => {
+  const env = await databaseEnv(t)
+  const first = await run(t, ['migrate'], env)
+  t.equal(first.code, 0, first.output)
+  t.match(first.output, /Applied \d+ migration\(s\) to .*\n {2}\d{14}_init/)
+  const second = await run(t, ['migrate'], env)
+  t.equal(second.code, 0)
+  t.match(second.output, /No pending migrations/)
+})
+
+t.test('start serves until SIGTERM, then closes the database and exits cleanly', async (t) => {
+  const env = { ...(await databaseEnv(t)), PORT: '0', HOST: '127.0.0.1' }
+  const server = gudang(t, ['start'], env)
+  t.teardown(() => {
+    if (server.exitCode === null) server.kill('SIGKILL')
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    const onOutput = () => {
+      const listening = /Server listening at (http:\/\/[\d.:]+)/.exec(server.output())?.[1]
+      if (listening) {
+        server.stdout?.off('data', onOutput)
+        resolve(listening)
+      }
+    }
+    server.stdout?.on('data', onOutput)
+    server.once('exit', () => reject(new Error(server.output())))
+  })
+  t.ok(url, server.output())
+  const ready = await fetch(`${url}/health/ready`)
+  t.equal(ready.status, 200)
+
+  server.kill('SIGTERM')
+  const [code] = await once(server, 'exit')
+  t.equal(code, 0)
+  t.match(server.output(), /"signal":"SIGTERM".*"msg":"closing"/)
+
+  const again = await run(t, ['migrate'], env)
+  t.match(again.output, /No pending migrations/, 'the database was closed cleanly and kept its data')
+})
