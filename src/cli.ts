@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { openDatabase } from './infra/database.js'
@@ -16,6 +17,9 @@ Commands:
                              (needs no database)
 
 Options:
+  --schema <file>            With migrate create: the schema to read; its migrations
+                             are in the migrations/ folder beside it (default
+                             prisma/schema.prisma)
   -h, --help                 Show this help
   -v, --version              Show the version
 
@@ -38,14 +42,14 @@ async function migrate(config: Config): Promise<void> {
   }
 }
 
-async function create(name: string | undefined): Promise<void> {
+async function create(name: string | undefined, schemaPath: string): Promise<void> {
   if (name === undefined || !/^[a-z0-9_]+$/.test(name)) {
     throw new UsageError('migrate create needs a name of lower-case letters, digits and _, e.g. add_roles')
   }
-  const folder = await createMigration(migrationsDir, prismaSchemaPath, name)
+  const folder = await createMigration(path.join(path.dirname(schemaPath), 'migrations'), schemaPath, name)
   console.log(
     folder === undefined
-      ? 'No changes: prisma/schema.prisma and prisma/migrations agree.'
+      ? `No changes: ${schemaPath} and its migrations agree.`
       : `Wrote ${folder}/migration.sql. Review it, then run "gudang migrate" or start the server.`,
   )
 }
@@ -55,7 +59,11 @@ function parseCommandLine(argv: string[]) {
     return parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+        schema: { type: 'string', default: prismaSchemaPath },
+      },
     })
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\n\n${usage}`)
@@ -82,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   if (command === 'migrate' && subcommand === 'create' && rest.length === 0) {
-    await create(name)
+    await create(name, path.resolve(values.schema))
     return 0
   }
   throw new UsageError(`Unknown command: ${positionals.join(' ')}\n\n${usage}`)

@@ -40,22 +40,26 @@ export class ConfigError extends Error {
 
 interface ConfigIssue {
   instancePath: string
-  message?: string
+  message: string
   params: { allowedValues?: unknown[] }
 }
 
 function describe(issue: ConfigIssue): string {
   const allowed = issue.params.allowedValues ? `: ${issue.params.allowedValues.join(', ')}` : ''
-  return `${issue.instancePath.slice(1)} ${issue.message ?? 'is invalid'}${allowed}`
+  return `${issue.instancePath.slice(1)} ${issue.message}${allowed}`
 }
 
 /** Validates the configuration; a bad value throws a ConfigError that names the variable. */
 export function loadConfig({ values = {}, fromEnvironment = true }: LoadConfigOptions = {}): Config {
   try {
-    return envSchema<Config>({ schema: ConfigSchema, data: values, env: fromEnvironment, dotenv: fromEnvironment })
+    return envSchema<Config>({
+      schema: ConfigSchema,
+      data: values,
+      env: fromEnvironment,
+      dotenv: fromEnvironment,
+    })
   } catch (error) {
-    const issues = (error as { errors?: ConfigIssue[] }).errors
-    if (issues === undefined) throw error
+    const issues = (error as { errors: ConfigIssue[] }).errors
     throw new ConfigError(`invalid configuration: ${issues.map(describe).join('; ')}`)
   }
 }

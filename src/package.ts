@@ -6,6 +6,7 @@ function findPackageRoot(start: string): string {
   let dir = start
   while (!existsSync(path.join(dir, 'package.json'))) {
     const parent = path.dirname(dir)
+    /* c8 ignore next: package.json ships with every copy of Gudang */
     if (parent === dir) throw new Error(`No package.json above ${start}`)
     dir = parent
   }
@@ -13,6 +14,8 @@ function findPackageRoot(start: string): string {
 }
 
 export const packageRoot = findPackageRoot(import.meta.dirname)
-export const version: string = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')).version
+export const version: string = JSON.parse(
+  readFileSync(path.join(packageRoot, 'package.json'), 'utf8'),
+).version
 export const prismaSchemaPath = path.join(packageRoot, 'prisma', 'schema.prisma')
 export const migrationsDir = path.join(packageRoot, 'prisma', 'migrations')

@@ -10,7 +10,8 @@ import type { Config } from './config.js'
 export async function startServer(config: Config) {
   const app = buildApp(config)
   closeWithGrace({ delay: config.GUDANG_SHUTDOWN_TIMEOUT }, async ({ signal, err }) => {
-    if (err) app.log.error({ err }, 'closing after an uncaught error')
+    /* c8 ignore next: an uncaught error cannot be provoked from outside the process */
+    if (err) app.log.fatal({ err }, 'closing after an uncaught error')
     else app.log.info({ signal }, 'closing')
     await app.close()
   })

@@ -18,7 +18,9 @@ export interface Database {
   close(): Promise<void>
 }
 
-export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'GUDANG_DATA_DIR'>): Promise<Database> {
+export async function openDatabase(
+  config: Pick<Config, 'DATABASE_URL' | 'GUDANG_DATA_DIR'>,
+): Promise<Database> {
   if (config.DATABASE_URL !== undefined) {
     const url = new URL(config.DATABASE_URL)
     return {
@@ -43,7 +45,10 @@ export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'GUDANG
  * A Prisma adapter over one PGlite database. pglite-prisma-adapter 0.7 does not await
  * `exec` in `executeScript`, so a failing migration would be recorded as applied; this one does.
  */
-async function connectPGlite(pglite: PGlite, { closeOnDispose }: { closeOnDispose: boolean }): Promise<SqlDriverAdapter> {
+async function connectPGlite(
+  pglite: PGlite,
+  { closeOnDispose }: { closeOnDispose: boolean },
+): Promise<SqlDriverAdapter> {
   const adapter = await new PrismaPGlite(pglite).connect()
   return Object.assign(adapter, {
     executeScript: async (script: string) => {

@@ -34,7 +34,11 @@ function fieldErrors(error: FastifyError): FieldError[] {
     const params = issue.params as Record<string, unknown>
     const child = params.missingProperty ?? params.additionalProperty
     const path = typeof child === 'string' ? `${issue.instancePath}/${child}` : issue.instancePath
-    return { in: error.validationContext ?? 'body', path: path || '/', message: issue.message ?? 'is invalid' }
+    return {
+      in: String(error.validationContext),
+      path: path || '/',
+      message: String(issue.message),
+    }
   })
 }
 

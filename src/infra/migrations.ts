@@ -37,7 +37,9 @@ function instantiateEngine(): Promise<void> {
   instantiation ??= (async () => {
     const entry = createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm/schema_engine_bg')
     const bytes = await readFile(path.join(path.dirname(entry), 'schema_engine_bg.wasm'))
-    const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': withTrackedTimers() })
+    const { instance } = await WebAssembly.instantiate(bytes, {
+      './schema_engine_bg.js': withTrackedTimers(),
+    })
     engineBindings.__wbg_set_wasm(instance.exports)
     ;(instance.exports.__wbindgen_start as () => void)()
   })()
@@ -58,10 +60,7 @@ function withTrackedTimers(): Record<string, unknown> {
     if (!name.startsWith('__wbg_setTimeout_')) continue
     const setEngineTimeout = binding as (callback: () => void, ms: number) => NodeJS.Timeout
     bindings[name] = (callback: () => void, ms: number) => {
-      const timer = setEngineTimeout(() => {
-        engineTimers.delete(timer)
-        callback()
-      }, ms)
+      const timer = setEngineTimeout(callback, ms)
       engineTimers.add(timer)
       return timer
     }
@@ -124,7 +123,9 @@ function withDatabaseCause(error: unknown, registry: ErrorRegistry): unknown {
   if (cause === undefined) return error
   const migration = /migration_name="([^"]+)"/.exec(message)?.[1]
   const where = migration === undefined ? '' : ` in migration ${migration}`
-  return new Error(`Database error${where}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+  return new Error(`Database error${where}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+    cause,
+  })
 }
 
 /** Reads a migrations folder in Prisma's format: one `<timestamp>_<name>/migration.sql` each. */
@@ -177,16 +178,20 @@ export async function applyMigrations(
 export async function diffMigrationsToSchema(dir: string, schemaPath: string): Promise<string> {
   const migrationsList = await readMigrations(dir)
   const schema = await readFile(schemaPath, 'utf8')
-  const result = await withEngine(scratchDatabases(), () => {}, (engine) =>
-    engine.diff({
-      from: { tag: 'migrations', ...migrationsList },
-      to: { tag: 'schemaDatamodel', files: [{ path: schemaPath, content: schema }] },
-      script: true,
-      exitCode: null,
-      filters,
-    }),
+  const result = await withEngine(
+    scratchDatabases(),
+    () => {},
+    (engine) =>
+      engine.diff({
+        from: { tag: 'migrations', ...migrationsList },
+        to: { tag: 'schemaDatamodel', files: [{ path: schemaPath, content: schema }] },
+        script: true,
+        exitCode: null,
+        filters,
+      }),
   )
-  const script = result.stdout ?? ''
+  // With `script: true` the engine always answers a script.
+  const script = result.stdout as string
   return isEmptyScript(script) ? '' : script
 }
 
@@ -202,9 +207,7 @@ function scratchDatabases(): SqlMigrationAwareDriverAdapterFactory {
 
 /** The engine answers "-- This is an empty migration." when nothing changes. */
 function isEmptyScript(script: string): boolean {
-  return script
-    .split('\n')
-    .every((line) => line.trim() === '' || line.trim().startsWith('--'))
+  return script.split('\n').every((line) => line.trim() === '' || line.trim().startsWith('--'))
 }
 
 /**

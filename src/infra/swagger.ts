@@ -20,7 +20,7 @@ async function swaggerPlugin(app: FastifyInstance): Promise<void> {
       tags: [{ name: 'health', description: 'Liveness and readiness for load balancers and orchestrators' }],
     },
     // Shared schemas (added with an $id) appear under components.schemas by that name.
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    refResolver: { buildLocalReference: (json) => String(json.$id) },
   })
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
 }

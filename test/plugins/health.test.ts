@@ -21,7 +21,8 @@ t.test('GET /health/ready answers 503 with the pending migrations when one is no
   await app.ready()
   const [latest] = await app.prisma.$queryRaw<{ migration_name: string }[]>`
     SELECT migration_name FROM _prisma_migrations ORDER BY migration_name DESC LIMIT 1`
-  await app.prisma.$executeRaw`DELETE FROM _prisma_migrations WHERE migration_name = ${latest?.migration_name}`
+  await app.prisma
+    .$executeRaw`DELETE FROM _prisma_migrations WHERE migration_name = ${latest?.migration_name}`
 
   const res = await app.inject({ method: 'GET', url: '/health/ready' })
   t.equal(res.statusCode, 503)
@@ -29,7 +30,10 @@ t.test('GET /health/ready answers 503 with the pending migrations when one is no
     statusCode: 503,
     code: 'GUDANG_ERR_NOT_READY',
     error: 'Service Unavailable',
-    details: { checks: { database: 'ok', migrations: 'failing' }, pendingMigrations: [latest?.migration_name] },
+    details: {
+      checks: { database: 'ok', migrations: 'failing' },
+      pendingMigrations: [latest?.migration_name],
+    },
   })
 })
 

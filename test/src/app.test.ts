@@ -11,7 +11,11 @@ t.test('answers carry security headers and a request id', async (t) => {
 
 t.test("a client's harmless X-Request-Id is kept, anything else replaced", async (t) => {
   const app = await build(t)
-  const kept = await app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'build-42.a' } })
+  const kept = await app.inject({
+    method: 'GET',
+    url: '/health/live',
+    headers: { 'x-request-id': 'build-42.a' },
+  })
   t.equal(kept.headers['x-request-id'], 'build-42.a')
   const replaced = await app.inject({
     method: 'GET',
@@ -35,9 +39,17 @@ t.test('CORS allows any origin by default, for the methods the API uses', async 
 
 t.test('CORS can be limited to a list of origins', async (t) => {
   const app = await build(t, { GUDANG_CORS_ORIGIN: 'https://a.example, https://admin.example' })
-  const allowed = await app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://admin.example' } })
+  const allowed = await app.inject({
+    method: 'GET',
+    url: '/health/live',
+    headers: { origin: 'https://admin.example' },
+  })
   t.equal(allowed.headers['access-control-allow-origin'], 'https://admin.example')
-  const other = await app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://evil.example' } })
+  const other = await app.inject({
+    method: 'GET',
+    url: '/health/live',
+    headers: { origin: 'https://evil.example' },
+  })
   t.notOk(other.headers['access-control-allow-origin'])
 })
 

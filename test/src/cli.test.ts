@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp } from 'node:fs/promises'
+import { appendFile, cp, mkdtemp, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { packageRoot, version } from '../../src/package.js'
@@ -11,7 +11,7 @@ const cli = path.join(packageRoot, 'src', 'cli.ts')
 const workdir = t.testdir()
 
 /** Starts `gudang <args>` the way a user would, with only the given environment. */
-function gudang(t: Test, args: string[], env: Record<string, string> = {}): ChildProcess & { output: () => string } {
+function gudang(args: string[], env: Record<string, string> = {}): ChildProcess & { output: () => string } {
   const child = spawn(process.execPath, [...process.execArgv, cli, ...args], {
     cwd: workdir,
     env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
@@ -26,8 +26,8 @@ function gudang(t: Test, args: string[], env: Record<string, string> = {}): Chil
   return Object.assign(child, { output: () => output })
 }
 
-async function run(t: Test, args: string[], env: Record<string, string> = {}) {
-  const child = gudang(t, args, env)
+async function run(args: string[], env: Record<string, string> = {}) {
+  const child = gudang(args, env)
   const [code] = await once(child, 'exit')
   return { code, output: child.output() }
 }
@@ -41,7 +41,7 @@ async function databaseEnv(t: Test): Promise<Record<string, string>> {
 }
 
 t.test('--help lists the commands', async (t) => {
-  const { code, output } = await run(t, ['--help'])
+  const { code, output } = await run(['--help'])
   t.equal(code, 0)
   t.match(output, /Usage: gudang <command>/)
   t.match(output, /start/)
@@ -49,45 +49,45 @@ t.test('--help lists the commands', async (t) => {
 })
 
 t.test('--version prints the package version', async (t) => {
-  const { code, output } = await run(t, ['--version'])
+  const { code, output } = await run(['--version'])
   t.equal(code, 0)
   t.equal(output.trim(), version)
 })
 
 t.test('a missing or unknown command, or option, is a usage error', async (t) => {
-  const none = await run(t, [])
+  const none = await run([])
   t.equal(none.code, 2)
   t.match(none.output, /Usage:/)
-  const unknown = await run(t, ['fly', 'away'])
+  const unknown = await run(['fly', 'away'])
   t.equal(unknown.code, 2)
   t.match(unknown.output, /gudang: Unknown command: fly away/)
-  const option = await run(t, ['start', '--turbo'])
+  const option = await run(['start', '--turbo'])
   t.equal(option.code, 2)
   t.match(option.output, /Unknown option '--turbo'/)
-  const badName = await run(t, ['migrate', 'create', 'Add Tags!'])
+  const badName = await run(['migrate', 'create', 'Add Tags!'])
   t.equal(badName.code, 2)
   t.match(badName.output, /needs a name of lower-case letters/)
 })
 
 t.test('a bad configuration value stops the start, naming the variable', async (t) => {
-  const { code, output } = await run(t, ['start'], { PORT: 'eighty', GUDANG_DATA_DIR: 'memory://' })
+  const { code, output } = await run(['start'], { PORT: 'eighty', GUDANG_DATA_DIR: 'memory://' })
   t.equal(code, 1)
   t.equal(output.trim(), 'gudang: invalid configuration: PORT must be integer')
 })
 
 t.test('migrate applies pending migrations once', async (t) => {
   const env = await databaseEnv(t)
-  const first = await run(t, ['migrate'], env)
+  const first = await run(['migrate'], env)
   t.equal(first.code, 0, first.output)
   t.match(first.output, /Applied \d+ migration\(s\) to .*\n {2}\d{14}_init/)
-  const second = await run(t, ['migrate'], env)
+  const second = await run(['migrate'], env)
   t.equal(second.code, 0)
   t.match(second.output, /No pending migrations/)
 })
 
 t.test('start serves until SIGTERM, then closes the database and exits cleanly', async (t) => {
   const env = { ...(await databaseEnv(t)), PORT: '0', HOST: '127.0.0.1' }
-  const server = gudang(t, ['start'], env)
+  const server = gudang(['start'], env)
   t.teardown(() => {
     if (server.exitCode === null) server.kill('SIGKILL')
   })
@@ -111,6 +111,28 @@ t.test('start serves until SIGTERM, then closes the database and exits cleanly',
   t.equal(code, 0)
   t.match(server.output(), /"signal":"SIGTERM".*"msg":"closing"/)
 
-  const again = await run(t, ['migrate'], env)
+  const again = await run(['migrate'], env)
   t.match(again.output, /No pending migrations/, 'the database was closed cleanly and kept its data')
+})
+
+t.test('migrate create writes the schema change as a new migration, or says there is none', async (t) => {
+  const prismaDir = path.join(workdir, 'create-prisma')
+  await cp(path.join(packageRoot, 'prisma'), prismaDir, { recursive: true })
+  const schema = path.join(prismaDir, 'schema.prisma')
+  const unchanged = await run(['migrate', 'create', 'nothing', '--schema', schema])
+  t.equal(unchanged.code, 0)
+  t.match(unchanged.output, /No changes/)
+
+  await appendFile(schema, '\nmodel Tag {\n  id   Int    @id\n  name String\n}\n')
+  const changed = await run(['migrate', 'create', 'add_tags', '--schema', schema])
+  t.equal(changed.code, 0, changed.output)
+  const folder = /Wrote (\S+)\/migration\.sql/.exec(changed.output)?.[1] ?? ''
+  t.match(path.basename(folder), /^\d{14}_add_tags$/)
+  t.match(await readFile(path.join(folder, 'migration.sql'), 'utf8'), /CREATE TABLE "Tag"/)
+})
+
+t.test('a database that cannot be reached fails the command with its reason', async (t) => {
+  const { code, output } = await run(['migrate'], { DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none' })
+  t.equal(code, 1)
+  t.match(output, /gudang: failed:.*Can't reach database server at `127.0.0.1:1`/s)
 })

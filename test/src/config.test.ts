@@ -19,7 +19,11 @@ t.test('every setting has a default, and no database URL means the embedded data
 })
 
 t.test('values given as environment strings are converted', async (t) => {
-  const config = load({ PORT: '8080', GUDANG_MIGRATE_ON_START: 'false', DATABASE_URL: 'postgresql://u@db:5432/cms' })
+  const config = load({
+    PORT: '8080',
+    GUDANG_MIGRATE_ON_START: 'false',
+    DATABASE_URL: 'postgresql://u@db:5432/cms',
+  })
   t.equal(config.PORT, 8080)
   t.equal(config.GUDANG_MIGRATE_ON_START, false)
   t.equal(config.DATABASE_URL, 'postgresql://u@db:5432/cms')
@@ -27,9 +31,13 @@ t.test('values given as environment strings are converted', async (t) => {
 
 t.test('a bad value stops the start with a message naming the variable', async (t) => {
   t.throws(() => load({ PORT: 'eighty' }), new ConfigError('invalid configuration: PORT must be integer'))
-  t.throws(() => load({ DATABASE_URL: 'mysql://localhost/x' }), { name: 'ConfigError', message: /DATABASE_URL/ })
+  t.throws(() => load({ DATABASE_URL: 'mysql://localhost/x' }), {
+    name: 'ConfigError',
+    message: /DATABASE_URL/,
+  })
   t.throws(() => load({ LOG_LEVEL: 'loud' }), {
-    message: 'invalid configuration: LOG_LEVEL must be equal to one of the allowed values: fatal, error, warn, info, debug, trace, silent',
+    message:
+      'invalid configuration: LOG_LEVEL must be equal to one of the allowed values: fatal, error, warn, info, debug, trace, silent',
   })
   t.throws(() => load({ PORT: 70000, GUDANG_BODY_LIMIT: 0 }), { message: /PORT .*; GUDANG_BODY_LIMIT/ })
 })

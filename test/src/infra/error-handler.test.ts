@@ -14,7 +14,10 @@ async function bare(t: Test, logs: string[] = []) {
       callback()
     },
   })
-  const app = Fastify({ logger: { level: 'info', stream }, ajv: { customOptions: { allErrors: true, removeAdditional: false } } })
+  const app = Fastify({
+    logger: { level: 'info', stream },
+    ajv: { customOptions: { allErrors: true, removeAdditional: false } },
+  })
   await app.register(errorHandler)
   app.post(
     '/things',
@@ -53,10 +56,7 @@ t.test('schema validation answers 400 with every failing field', async (t) => {
   t.equal(body.code, 'GUDANG_ERR_VALIDATION')
   t.equal(body.error, 'Bad Request')
   t.match(body.message, /^Invalid request: body/)
-  t.same(
-    body.details.map((d: { path: string }) => d.path).sort(),
-    ['/count', '/extra', '/title'],
-  )
+  t.same(body.details.map((d: { path: string }) => d.path).sort(), ['/count', '/extra', '/title'])
   t.match(body.details, [{ in: 'body', message: String }])
 })
 
@@ -65,6 +65,13 @@ t.test('querystring validation names its part of the request', async (t) => {
   const res = await app.inject({ method: 'POST', url: '/things?page=0', payload: { title: 'a', count: 1 } })
   t.equal(res.statusCode, 400)
   t.same(res.json().details, [{ in: 'querystring', path: '/page', message: 'must be >= 1' }])
+})
+
+t.test('a body of the wrong shape is reported at the root path', async (t) => {
+  const app = await bare(t)
+  const res = await app.inject({ method: 'POST', url: '/things', payload: [1, 2] })
+  t.equal(res.statusCode, 400)
+  t.same(res.json().details, [{ in: 'body', path: '/', message: 'must be object' }])
 })
 
 t.test('a malformed JSON body answers 400 in the error shape', async (t) => {
@@ -82,7 +89,12 @@ t.test('a malformed JSON body answers 400 in the error shape', async (t) => {
 
 t.test('an unsupported content type answers 415', async (t) => {
   const app = await bare(t)
-  const res = await app.inject({ method: 'POST', url: '/things', headers: { 'content-type': 'text/xml' }, payload: '<a/>' })
+  const res = await app.inject({
+    method: 'POST',
+    url: '/things',
+    headers: { 'content-type': 'text/xml' },
+    payload: '<a/>',
+  })
   t.equal(res.statusCode, 415)
   t.equal(res.json().code, 'GUDANG_ERR_UNSUPPORTED_MEDIA_TYPE')
 })
@@ -99,7 +111,12 @@ t.test('coded errors keep their status, code, message and details', async (t) =>
     details: { field: 'slug' },
   })
   const missing = await app.inject({ method: 'GET', url: '/missing' })
-  t.same(missing.json(), { statusCode: 404, code: 'GUDANG_ERR_NOT_FOUND', error: 'Not Found', message: 'No such thing' })
+  t.same(missing.json(), {
+    statusCode: 404,
+    code: 'GUDANG_ERR_NOT_FOUND',
+    error: 'Not Found',
+    message: 'No such thing',
+  })
 })
 
 t.test('other client errors get a code derived from their status', async (t) => {
@@ -132,7 +149,9 @@ t.test('internal errors are logged with the request id and answered without inte
     t.same(Object.keys(body).sort(), ['code', 'details', 'error', 'message', 'statusCode'])
     t.match(body, { code: 'GUDANG_ERR_INTERNAL_SERVER_ERROR', message: 'Internal Server Error' })
     t.notMatch(res.body, /secret|upstream/)
-    const logged = logs.map((line) => JSON.parse(line)).find((l) => l.msg === 'request failed' && l.reqId === body.details.requestId)
+    const logged = logs
+      .map((line) => JSON.parse(line))
+      .find((l) => l.msg === 'request failed' && l.reqId === body.details.requestId)
     t.ok(logged, 'the failure is logged under the request id the client was given')
     t.match(logged.err.message, /secret|upstream/)
   }
@@ -156,7 +175,10 @@ t.test("Prisma's unique violation answers 409 and a missing row 404", async (t) 
   })
   t.equal(await app.prisma.user.count(), 1, 'the failed request left the table as it was')
 
-  const missing = await app.inject({ method: 'DELETE', url: '/test/users/0195f0a0-0000-7000-8000-000000000000' })
+  const missing = await app.inject({
+    method: 'DELETE',
+    url: '/test/users/0195f0a0-0000-7000-8000-000000000000',
+  })
   t.equal(missing.statusCode, 404)
   t.equal(missing.json().code, 'GUDANG_ERR_NOT_FOUND')
 })

@@ -1,9 +1,14 @@
-import { cp, readdir, readFile, writeFile, mkdir } from 'node:fs/promises'
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import t from 'tap'
-import { openDatabase } from '../../../src/infra/database.js'
-import { applyMigrations, createMigration, diffMigrationsToSchema, readMigrations } from '../../../src/infra/migrations.js'
 import { PrismaClient } from '../../../src/generated/prisma/client.js'
+import { openDatabase } from '../../../src/infra/database.js'
+import {
+  applyMigrations,
+  createMigration,
+  diffMigrationsToSchema,
+  readMigrations,
+} from '../../../src/infra/migrations.js'
 import { migrationsDir, prismaSchemaPath } from '../../../src/package.js'
 import { testConfig, testDatabase } from '../../helper.js'
 
@@ -22,8 +27,15 @@ t.test('a schema change becomes a new migration folder in Prisma’s format', as
   await writeFile(schemaPath, `${schema}\nmodel Tag {\n  id   Int    @id\n  name String\n}\n`)
   const folder = await createMigration(dir, schemaPath, 'add_tags', new Date('2030-01-02T03:04:05Z'))
   t.equal(folder, path.join(dir, '20300102030405_add_tags'))
-  t.match(await readFile(path.join(dir, '20300102030405_add_tags', 'migration.sql'), 'utf8'), /CREATE TABLE "Tag"/)
-  t.equal(await diffMigrationsToSchema(dir, schemaPath), '', 'the new migration brings the history up to the schema')
+  t.match(
+    await readFile(path.join(dir, '20300102030405_add_tags', 'migration.sql'), 'utf8'),
+    /CREATE TABLE "Tag"/,
+  )
+  t.equal(
+    await diffMigrationsToSchema(dir, schemaPath),
+    '',
+    'the new migration brings the history up to the schema',
+  )
 })
 
 t.test('migrations apply once; a migration added later is applied on the next run', async (t) => {
@@ -49,8 +61,14 @@ t.test('migrations apply once; a migration added later is applied on the next ru
   t.teardown(() => prisma.$disconnect())
   const rows = await prisma.$queryRaw<{ migration_name: string; finished_at: Date | null }[]>`
     SELECT migration_name, finished_at FROM _prisma_migrations ORDER BY migration_name`
-  t.same(rows.map((row) => row.migration_name), [...shipped, '29991231235959_add_notes'])
-  t.ok(rows.every((row) => row.finished_at instanceof Date), 'Prisma records each as finished')
+  t.same(
+    rows.map((row) => row.migration_name),
+    [...shipped, '29991231235959_add_notes'],
+  )
+  t.ok(
+    rows.every((row) => row.finished_at instanceof Date),
+    'Prisma records each as finished',
+  )
   t.same(await prisma.$queryRaw`SELECT count(*)::int AS n FROM notes`, [{ n: 0 }])
 })
 
@@ -59,7 +77,10 @@ t.test('a failing migration stops the run and is recorded as failed', async (t) 
   const dir = t.testdir()
   await cp(migrationsDir, dir, { recursive: true })
   await mkdir(path.join(dir, '29991231235959_broken'))
-  await writeFile(path.join(dir, '29991231235959_broken', 'migration.sql'), 'ALTER TABLE "nowhere" ADD COLUMN x INT;\n')
+  await writeFile(
+    path.join(dir, '29991231235959_broken', 'migration.sql'),
+    'ALTER TABLE "nowhere" ADD COLUMN x INT;\n',
+  )
   const db = await openDatabase(testConfig(database.values))
   t.teardown(() => db.close())
   await t.rejects(applyMigrations(db.adapter, dir), {
