@@ -1,5 +1,11 @@
 import { STATUS_CODES } from 'node:http'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchemaValidationError,
+} from 'fastify'
 import fp from 'fastify-plugin'
 import { RouteNotFoundError } from '../errors.js'
 import { Prisma } from '../generated/prisma/client.js'
@@ -14,46 +20,39 @@ interface FieldError {
 
 type HandledError = FastifyError & { details?: unknown }
 
+/** The HTTP reason phrase; a status Node does not name is plainly an error. */
+function reason(statusCode: number): string {
+  return STATUS_CODES[statusCode] ?? 'Error'
+}
+
 /** `GUDANG_ERR_` plus the reason phrase: 413 gives GUDANG_ERR_PAYLOAD_TOO_LARGE. */
 function codeForStatus(statusCode: number): string {
-  return `GUDANG_ERR_${(STATUS_CODES[statusCode] ?? 'Error').toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`
+  return `GUDANG_ERR_${reason(statusCode)
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '_')}`
 }
 
 function body(statusCode: number, code: string, message: string, details?: unknown): ErrorBody {
   return {
     statusCode,
     code,
-    error: STATUS_CODES[statusCode] ?? 'Error',
+    error: reason(statusCode),
     message,
     ...(details === undefined ? {} : { details }),
   }
 }
 
-function fieldErrors(error: FastifyError): FieldError[] {
-  return (error.validation ?? []).map((issue) => {
+function fieldErrors(validation: FastifySchemaValidationError[], context: string): FieldError[] {
+  return validation.map((issue) => {
     const params = issue.params as Record<string, unknown>
     const child = params.missingProperty ?? params.additionalProperty
     const path = typeof child === 'string' ? `${issue.instancePath}/${child}` : issue.instancePath
     return {
-      in: String(error.validationContext),
+      in: context,
       path: path || '/',
       message: String(issue.message),
     }
   })
-}
-
-/** Prisma's unique violation and missing-row errors are the client's conflict and not-found. */
-function fromPrisma(error: Prisma.PrismaClientKnownRequestError): ErrorBody | undefined {
-  if (error.code === 'P2002') {
-    // Through a driver adapter, the violated constraint is reported by the adapter: its
-    // fields (PGlite) or its index name (PostgreSQL).
-    const adapterError = error.meta?.driverAdapterError as { cause?: { constraint?: unknown } } | undefined
-    return body(409, 'GUDANG_ERR_CONFLICT', 'A record with the same unique value already exists', {
-      constraint: adapterError?.cause?.constraint,
-    })
-  }
-  if (error.code === 'P2025') return body(404, 'GUDANG_ERR_NOT_FOUND', 'The record does not exist')
-  return undefined
 }
 
 /**
@@ -62,9 +61,25 @@ function fromPrisma(error: Prisma.PrismaClientKnownRequestError): ErrorBody | un
  */
 function toErrorBody(error: HandledError): ErrorBody | undefined {
   if (error.validation) {
-    return body(400, 'GUDANG_ERR_VALIDATION', `Invalid request: ${error.message}`, fieldErrors(error))
+    return body(
+      400,
+      'GUDANG_ERR_VALIDATION',
+      `Invalid request: ${error.message}`,
+      fieldErrors(error.validation, String(error.validationContext)),
+    )
   }
-  if (error instanceof Prisma.PrismaClientKnownRequestError) return fromPrisma(error)
+  // Prisma's unique violation and missing row are the client's conflict and not-found.
+  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+    // Through a driver adapter, the violated constraint is reported by the adapter: its
+    // fields (PGlite) or its index name (PostgreSQL).
+    const adapterError = error.meta?.driverAdapterError as { cause?: { constraint?: unknown } } | undefined
+    return body(409, 'GUDANG_ERR_CONFLICT', 'A record with the same unique value already exists', {
+      constraint: adapterError?.cause?.constraint,
+    })
+  }
+  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {
+    return body(404, 'GUDANG_ERR_NOT_FOUND', 'The record does not exist')
+  }
   const { statusCode } = error
   if (statusCode === undefined || statusCode < 400 || statusCode === 500) return undefined
   if (error.code?.startsWith('GUDANG_ERR_')) return body(statusCode, error.code, error.message, error.details)

@@ -49,10 +49,9 @@ function instantiateEngine(): Promise<void> {
 /**
  * The engine races its advisory lock against a 10 s timer that it never clears, which would
  * keep a finished `gudang migrate` alive for 10 s. Its timers are tracked here and cleared
- * once no engine is running.
+ * when an engine is done (Gudang runs one engine at a time).
  */
 const engineTimers = new Set<NodeJS.Timeout>()
-let runningEngines = 0
 
 function withTrackedTimers(): Record<string, unknown> {
   const bindings: Record<string, unknown> = { ...engineBindings }
@@ -69,7 +68,6 @@ function withTrackedTimers(): Record<string, unknown> {
 }
 
 function clearEngineTimers(): void {
-  if (runningEngines > 0) return
   for (const timer of engineTimers) clearTimeout(timer)
   engineTimers.clear()
 }
@@ -95,19 +93,17 @@ async function withEngine<T>(
     connectToShadowDb: () => factory.connectToShadowDb(),
   }
   const bound = bindMigrationAwareSqlAdapterFactory(tracked)
-  runningEngines += 1
   try {
     const engine = await engineBindings.SchemaEngine.new({ datamodels: undefined }, log, bound)
     try {
       return await run(engine)
     } catch (error) {
-      throw withDatabaseCause(error, bound.errorRegistry)
+      throw withDatabaseCause(error as Error, bound.errorRegistry)
     } finally {
       engine.free()
       await Promise.all(connections.map((connection) => connection.dispose()))
     }
   } finally {
-    runningEngines -= 1
     clearEngineTimers()
   }
 }
@@ -116,16 +112,12 @@ async function withEngine<T>(
  * The engine reports a database error as "External error id#N"; the error itself waits in the
  * adapter's registry. Answers an error that says which migration failed and why.
  */
-function withDatabaseCause(error: unknown, registry: ErrorRegistry): unknown {
-  const message = error instanceof Error ? error.message : String(error)
-  const id = /External error id#(\d+)/.exec(message)?.[1]
-  const cause = id === undefined ? undefined : registry.consumeError(Number(id))?.error
-  if (cause === undefined) return error
-  const migration = /migration_name="([^"]+)"/.exec(message)?.[1]
-  const where = migration === undefined ? '' : ` in migration ${migration}`
-  return new Error(`Database error${where}: ${cause instanceof Error ? cause.message : String(cause)}`, {
-    cause,
-  })
+function withDatabaseCause(error: Error, registry: ErrorRegistry): Error {
+  const id = Number(/External error id#(\d+)/.exec(error.message)?.[1])
+  const cause = registry.consumeError(id)?.error
+  if (!(cause instanceof Error)) return error
+  const migration = /migration_name="([^"]+)"/.exec(error.message)?.[1]
+  return new Error(`Database error in migration ${migration}: ${cause.message}`, { cause })
 }
 
 /** Reads a migrations folder in Prisma's format: one `<timestamp>_<name>/migration.sql` each. */

@@ -24,7 +24,7 @@ async function prismaPlugin(app: FastifyInstance): Promise<void> {
       const applied = await applyMigrations(database.adapter, migrationsDir, (line) =>
         app.log.debug({ schemaEngine: line }, 'schema engine'),
       )
-      app.log.info({ applied }, applied.length > 0 ? 'applied migrations' : 'no pending migrations')
+      app.log.info({ applied }, `applied ${applied.length} migration(s)`)
     }
   } catch (error) {
     await database.close()

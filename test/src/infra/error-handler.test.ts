@@ -41,6 +41,9 @@ async function bare(t: Test, logs: string[] = []) {
   app.get('/teapot', async () => {
     throw Object.assign(new Error('I am a teapot'), { statusCode: 418 })
   })
+  app.get('/unnamed', async () => {
+    throw Object.assign(new Error('Client closed the request'), { statusCode: 499 })
+  })
   app.get('/unavailable', async () => {
     throw Object.assign(new Error('upstream said no'), { statusCode: 502 })
   })
@@ -125,6 +128,17 @@ t.test('other client errors get a code derived from their status', async (t) => 
   t.equal(res.statusCode, 418)
   t.equal(res.json().code, 'GUDANG_ERR_I_M_A_TEAPOT')
   t.equal(res.json().message, 'I am a teapot')
+})
+
+t.test('a status without a reason phrase is still a coded error', async (t) => {
+  const app = await bare(t)
+  const res = await app.inject({ method: 'GET', url: '/unnamed' })
+  t.same(res.json(), {
+    statusCode: 499,
+    code: 'GUDANG_ERR_ERROR',
+    error: 'Error',
+    message: 'Client closed the request',
+  })
 })
 
 t.test('unknown routes answer 404 in the error shape', async (t) => {

@@ -93,3 +93,13 @@ t.test('a failing migration stops the run and is recorded as failed', async (t) 
   t.equal(broken?.finished_at, null)
   t.ok((await readdir(dir)).includes('migration_lock.toml'))
 })
+
+t.test('an engine error that is not a database error keeps its message', async (t) => {
+  const database = await testDatabase(t)
+  const dir = t.testdir()
+  await cp(migrationsDir, dir, { recursive: true })
+  await writeFile(path.join(dir, 'migration_lock.toml'), 'provider = "mysql"\n')
+  const db = await openDatabase(testConfig(database.values))
+  t.teardown(() => db.close())
+  await t.rejects(applyMigrations(db.adapter, dir), /mysql/)
+})
