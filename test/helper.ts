@@ -26,7 +26,7 @@ async function onServer(sql: string): Promise<void> {
 /** Configuration values for a database of the test's own; it is dropped after the test. */
 export async function testDatabase(
   t: Test,
-): Promise<{ values: Record<string, string>; drop: () => Promise<void> }> {
+): Promise<{ values: Record<string, string>, drop: () => Promise<void> }> {
   if (serverUrl === undefined) return { values: { GUDANG_DATA_DIR: 'memory://' }, drop: async () => {} }
   const name = `gudang_test_${randomUUID().replaceAll('-', '')}`
   await onServer(`CREATE DATABASE "${name}"`)

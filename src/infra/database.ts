@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
@@ -30,14 +30,56 @@ export async function openDatabase(
       close: async () => {},
     }
   }
-  const inMemory = config.GUDANG_DATA_DIR.startsWith('memory://')
-  const dataDir = inMemory ? config.GUDANG_DATA_DIR : path.resolve(config.GUDANG_DATA_DIR)
-  if (!inMemory) await mkdir(dataDir, { recursive: true })
+  if (config.GUDANG_DATA_DIR.startsWith('memory://')) {
+    const pglite = await PGlite.create(config.GUDANG_DATA_DIR)
+    return {
+      adapter: pgliteAdapterFactory(pglite),
+      description: 'in-memory PGlite',
+      close: () => pglite.close(),
+    }
+  }
+  const dataDir = path.resolve(config.GUDANG_DATA_DIR)
+  await mkdir(dataDir, { recursive: true })
+  const unlock = await lockDataDir(dataDir)
   const pglite = await PGlite.create(dataDir)
   return {
     adapter: pgliteAdapterFactory(pglite),
     description: `embedded PostgreSQL (PGlite) in ${dataDir}`,
-    close: () => pglite.close(),
+    close: async () => {
+      await pglite.close()
+      await unlock()
+    },
+  }
+}
+
+/**
+ * PGlite does not lock its folder, and two processes writing one folder would corrupt it.
+ * A pid file keeps a second Gudang (a server, or `gudang migrate`) out while one has it open;
+ * the file of a process that died is taken over.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const lockPath = path.join(dataDir, 'gudang.pid')
+  try {
+    await writeFile(lockPath, String(process.pid), { flag: 'wx' })
+  } catch {
+    const holder = Number(await readFile(lockPath, 'utf8'))
+    if (isRunning(holder)) {
+      throw new Error(
+        `${dataDir} is in use by process ${holder}: one process at a time may open the embedded database`,
+      )
+    }
+    await writeFile(lockPath, String(process.pid))
+  }
+  return () => rm(lockPath, { force: true })
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it runs, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

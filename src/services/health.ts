@@ -8,7 +8,7 @@ export type CheckState = 'ok' | 'failing'
 
 export interface Readiness {
   ready: boolean
-  checks: { database: CheckState; migrations: CheckState }
+  checks: { database: CheckState, migrations: CheckState }
   /** Migrations of this release that the database has not (successfully) applied. */
   pendingMigrations: string[]
 }

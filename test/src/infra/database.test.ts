@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import t from 'tap'
 import { buildApp } from '../../../src/app.js'
 import { openDatabase } from '../../../src/infra/database.js'
@@ -32,6 +33,24 @@ t.test(
     t.same(rows.rows, [[7]])
   },
 )
+
+t.test('one process at a time opens an embedded database folder', async (t) => {
+  const dir = t.testdir()
+  const first = await openDatabase(testConfig({ GUDANG_DATA_DIR: dir }))
+  await t.rejects(openDatabase(testConfig({ GUDANG_DATA_DIR: dir })), {
+    message: `${dir} is in use by process ${process.pid}: one process at a time may open the embedded database`,
+  })
+  await first.close()
+  const again = await openDatabase(testConfig({ GUDANG_DATA_DIR: dir }))
+  await again.close()
+})
+
+t.test('the lock of a process that died is taken over', async (t) => {
+  const dir = t.testdir({ 'gudang.pid': '2147483646' })
+  const database = await openDatabase(testConfig({ GUDANG_DATA_DIR: dir }))
+  t.equal(await readFile(`${dir}/gudang.pid`, 'utf8'), String(process.pid))
+  await database.close()
+})
 
 t.test('a failing script is an error, not a silent success', async (t) => {
   const database = await openDatabase(testConfig({ GUDANG_DATA_DIR: 'memory://' }))

@@ -59,7 +59,7 @@ t.test('migrations apply once; a migration added later is applied on the next ru
 
   const prisma = new PrismaClient({ adapter: first.adapter })
   t.teardown(() => prisma.$disconnect())
-  const rows = await prisma.$queryRaw<{ migration_name: string; finished_at: Date | null }[]>`
+  const rows = await prisma.$queryRaw<{ migration_name: string, finished_at: Date | null }[]>`
     SELECT migration_name, finished_at FROM _prisma_migrations ORDER BY migration_name`
   t.same(
     rows.map((row) => row.migration_name),
