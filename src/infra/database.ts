@@ -1,9 +1,10 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
+import lockfile from 'proper-lockfile'
 import type { Config } from '../config.js'
 
 /**
@@ -18,30 +19,27 @@ export interface Database {
   close(): Promise<void>
 }
 
-export async function openDatabase(
-  config: Pick<Config, 'DATABASE_URL' | 'GUDANG_DATA_DIR'>,
-): Promise<Database> {
+export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'GUDANG_DATA_DIR'>): Promise<Database> {
   if (config.DATABASE_URL !== undefined) {
     const url = new URL(config.DATABASE_URL)
     return {
       // Each connect() opens its own pool, and disposing the adapter ends it.
-      adapter: new PrismaPg({ connectionString: config.DATABASE_URL }),
+      adapter: postgresAdapterFactory(config.DATABASE_URL),
       description: `PostgreSQL at ${url.host}${url.pathname}`,
       close: async () => {},
     }
   }
   if (config.GUDANG_DATA_DIR.startsWith('memory://')) {
     const pglite = await PGlite.create(config.GUDANG_DATA_DIR)
-    return {
-      adapter: pgliteAdapterFactory(pglite),
-      description: 'in-memory PGlite',
-      close: () => pglite.close(),
-    }
+    return { adapter: pgliteAdapterFactory(pglite), description: 'in-memory PGlite', close: () => pglite.close() }
   }
   const dataDir = path.resolve(config.GUDANG_DATA_DIR)
   await mkdir(dataDir, { recursive: true })
   const unlock = await lockDataDir(dataDir)
-  const pglite = await PGlite.create(dataDir)
+  const pglite = await PGlite.create(dataDir).catch(async (error: unknown) => {
+    await unlock()
+    throw error
+  })
   return {
     adapter: pgliteAdapterFactory(pglite),
     description: `embedded PostgreSQL (PGlite) in ${dataDir}`,
@@ -54,32 +52,40 @@ export async function openDatabase(
 
 /**
  * PGlite does not lock its folder, and two processes writing one folder would corrupt it.
- * A pid file keeps a second Gudang (a server, or `gudang migrate`) out while one has it open;
- * the file of a process that died is taken over.
+ * The lock (`<folder>.lock`) keeps a second Gudang, a server or `gudang migrate`, out while one
+ * has the folder open; the lock of a process that died goes stale after 10 s. Should the lock
+ * be lost while held (the process stalled that long), proper-lockfile ends the process rather
+ * than let two write.
  */
 async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
-  const lockPath = path.join(dataDir, 'gudang.pid')
-  try {
-    await writeFile(lockPath, String(process.pid), { flag: 'wx' })
-  } catch {
-    const holder = Number(await readFile(lockPath, 'utf8'))
-    if (isRunning(holder)) {
-      throw new Error(
-        `${dataDir} is in use by process ${holder}: one process at a time may open the embedded database`,
-      )
-    }
-    await writeFile(lockPath, String(process.pid))
-  }
-  return () => rm(lockPath, { force: true })
+  return lockfile.lock(dataDir, { retries: 0 }).catch((error: Error) => {
+    throw new Error(
+      `Cannot lock ${dataDir}: ${error.message}. One process at a time may open the embedded database.`,
+      { cause: error },
+    )
+  })
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: it runs, under another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
+/**
+ * @prisma/adapter-pg splits a script on ";" and runs the pieces one by one, so a migration
+ * with a function body breaks, and a failure leaves the statements before it applied.
+ * PostgreSQL runs a whole multi-statement script as one implicit transaction, which is how
+ * Prisma's own engine sends a migration; this adapter does that.
+ */
+function postgresAdapterFactory(connectionString: string): SqlMigrationAwareDriverAdapterFactory {
+  const factory = new PrismaPg({ connectionString, connectionTimeoutMillis: 5_000 })
+  return {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: async () => {
+      const adapter = await factory.connect()
+      return Object.assign(adapter, {
+        executeScript: async (script: string) => {
+          await adapter.underlyingDriver().query(script)
+        },
+      })
+    },
+    connectToShadowDb: factory.connectToShadowDb.bind(factory),
   }
 }
 
