@@ -51,15 +51,20 @@ function describe(issue: ConfigIssue): string {
 
 /** Validates the configuration; a bad value throws a ConfigError that names the variable. */
 export function loadConfig({ values = {}, fromEnvironment = true }: LoadConfigOptions = {}): Config {
+  let config: Config
   try {
-    return envSchema<Config>({
-      schema: ConfigSchema,
-      data: values,
-      env: fromEnvironment,
-      dotenv: fromEnvironment,
-    })
+    config = envSchema<Config>({ schema: ConfigSchema, data: values, env: fromEnvironment, dotenv: fromEnvironment })
   } catch (error) {
-    const issues = (error as { errors: ConfigIssue[] }).errors
+    const issues = (error as { errors?: ConfigIssue[] }).errors
+    // Not a validation error: an unreadable .env file, say.
+    if (issues === undefined) throw error
     throw new ConfigError(`invalid configuration: ${issues.map(describe).join('; ')}`)
   }
+  // The value is not repeated: it may hold a password.
+  if (config.DATABASE_URL !== undefined && !URL.canParse(config.DATABASE_URL)) {
+    throw new ConfigError(
+      'invalid configuration: DATABASE_URL is not a valid URL (percent-encode special characters in the password)',
+    )
+  }
+  return config
 }

@@ -15,6 +15,12 @@ export async function startServer(config: Config) {
     else app.log.info({ signal }, 'closing')
     await app.close()
   })
-  await app.listen({ port: config.PORT, host: config.HOST })
+  try {
+    await app.listen({ port: config.PORT, host: config.HOST })
+  } catch (error) {
+    // A taken port, say: the database (and its lock) must not stay open behind the error.
+    await app.close()
+    throw error
+  }
   return app
 }

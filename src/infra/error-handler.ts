@@ -7,7 +7,7 @@ import type {
   FastifySchemaValidationError,
 } from 'fastify'
 import fp from 'fastify-plugin'
-import { RouteNotFoundError } from '../errors.js'
+import { ConflictError, NotFoundError, RouteNotFoundError, ValidationError, withDetails } from '../errors.js'
 import { Prisma } from '../generated/prisma/client.js'
 import { type ErrorBody, ErrorSchema } from '../schemas/error.js'
 
@@ -55,53 +55,57 @@ function fieldErrors(validation: FastifySchemaValidationError[], context: string
   })
 }
 
-/**
- * Turns an error a client caused, or one Gudang raised on purpose, into the error body;
- * undefined means an internal error, whose message must not reach the client.
- */
-function toErrorBody(error: HandledError): ErrorBody | undefined {
+/** Schema validation and Prisma's unique violation and missing row become coded errors. */
+function asCodedError(error: HandledError): HandledError {
   if (error.validation) {
-    return body(
-      400,
-      'GUDANG_ERR_VALIDATION',
-      `Invalid request: ${error.message}`,
-      fieldErrors(error.validation, String(error.validationContext)),
-    )
+    const fields = fieldErrors(error.validation, String(error.validationContext))
+    return withDetails(new ValidationError(`Invalid request: ${error.message}`), fields)
   }
-  // Prisma's unique violation and missing row are the client's conflict and not-found.
   if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
     // Through a driver adapter, the violated constraint is reported by the adapter: its
     // fields (PGlite) or its index name (PostgreSQL).
     const adapterError = error.meta?.driverAdapterError as { cause?: { constraint?: unknown } } | undefined
-    return body(409, 'GUDANG_ERR_CONFLICT', 'A record with the same unique value already exists', {
+    return withDetails(new ConflictError('A record with the same unique value already exists'), {
       constraint: adapterError?.cause?.constraint,
     })
   }
   if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {
-    return body(404, 'GUDANG_ERR_NOT_FOUND', 'The record does not exist')
+    return new NotFoundError('The record does not exist')
   }
-  const { statusCode } = error
+  return error
+}
+
+/**
+ * The error body for an error a client caused or Gudang raised on purpose; undefined for an
+ * internal error, whose message must not reach the client.
+ */
+function toErrorBody(error: HandledError): ErrorBody | undefined {
+  const { statusCode, code } = error
   if (statusCode === undefined || statusCode < 400 || statusCode === 500) return undefined
-  if (error.code?.startsWith('GUDANG_ERR_')) return body(statusCode, error.code, error.message, error.details)
+  if (code?.startsWith('GUDANG_ERR_')) return body(statusCode, code, error.message, error.details)
   // Errors of Fastify and its plugins (invalid JSON, body too large, …) keep their message.
   return statusCode < 500 ? body(statusCode, codeForStatus(statusCode), error.message) : undefined
 }
 
+/**
+ * Answers any error with the error body. It is also Fastify's `frameworkErrors` handler
+ * (src/app.ts): errors found before routing, like a malformed URL, skip the hooks and the
+ * error handler, hence the request id header here.
+ */
+export function sendError(error: HandledError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.header('x-request-id', request.id)
+  const answer = toErrorBody(asCodedError(error))
+  if (answer === undefined) {
+    request.log.error({ err: error }, 'request failed')
+    return reply.status(500).send(body(500, codeForStatus(500), 'Internal Server Error', { requestId: request.id }))
+  }
+  request.log.info({ code: answer.code, message: answer.message }, 'request rejected')
+  return reply.status(answer.statusCode).send(answer)
+}
+
 async function errorHandlerPlugin(app: FastifyInstance): Promise<void> {
   app.addSchema(ErrorSchema)
-
-  app.setErrorHandler((error: HandledError, request: FastifyRequest, reply: FastifyReply) => {
-    const answer = toErrorBody(error)
-    if (answer === undefined) {
-      request.log.error({ err: error }, 'request failed')
-      return reply
-        .status(500)
-        .send(body(500, codeForStatus(500), 'Internal Server Error', { requestId: request.id }))
-    }
-    request.log.info({ code: answer.code, message: answer.message }, 'request rejected')
-    return reply.status(answer.statusCode).send(answer)
-  })
-
+  app.setErrorHandler(sendError)
   app.setNotFoundHandler((request) => {
     throw new RouteNotFoundError(request.method, request.url)
   })

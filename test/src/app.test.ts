@@ -1,5 +1,7 @@
 import t from 'tap'
-import { build } from '../helper.js'
+import { Type } from 'typebox'
+import { buildApp } from '../../src/app.js'
+import { build, testConfig } from '../helper.js'
 
 t.test('answers carry security headers and a request id', async (t) => {
   const app = await build(t)
@@ -61,4 +63,53 @@ t.test('a body over GUDANG_BODY_LIMIT answers 413 in the error shape', async (t)
   const res = await app.inject({ method: 'POST', url: '/test/echo', payload: { text: 'x'.repeat(100) } })
   t.equal(res.statusCode, 413)
   t.match(res.json(), { statusCode: 413, code: 'GUDANG_ERR_PAYLOAD_TOO_LARGE', error: 'Payload Too Large' })
+})
+
+t.test('a malformed URL answers 400 in the error shape, with a request id', async (t) => {
+  const app = await build(t)
+  const res = await app.inject({ method: 'GET', url: '/health/%zz' })
+  t.equal(res.statusCode, 400)
+  t.match(res.json(), { statusCode: 400, code: 'GUDANG_ERR_BAD_REQUEST', error: 'Bad Request' })
+  t.match(res.headers['x-request-id'], /^[0-9a-f-]{36}$/)
+})
+
+t.test('route schemas keep unknown properties out: rejected where closed, never silently dropped', async (t) => {
+  const app = await build(t)
+  const Thing = Type.Object({ title: Type.String() })
+  app.post('/test/strict', { schema: { body: Type.Object(Thing.properties, { additionalProperties: false }) } }, async (request) => request.body)
+  app.post('/test/open', { schema: { body: Thing } }, async (request) => request.body)
+  const strict = await app.inject({ method: 'POST', url: '/test/strict', payload: { title: 'a', extra: 1 } })
+  t.equal(strict.statusCode, 400)
+  t.same(strict.json().details, [{ in: 'body', path: '/extra', message: 'must NOT have additional properties' }])
+  const open = await app.inject({ method: 'POST', url: '/test/open', payload: { title: 'a', extra: 1 } })
+  t.same(open.json(), { title: 'a', extra: 1 })
+})
+
+t.test('requests in flight finish when the app closes', async (t) => {
+  const app = await build(t)
+  let arrived: () => void = () => {}
+  const inHandler = new Promise<void>((resolve) => {
+    arrived = resolve
+  })
+  app.get('/test/slow', async () => {
+    arrived()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    return { done: true }
+  })
+  const address = await app.listen({ port: 0, host: '127.0.0.1' })
+  const pending = fetch(`${address}/test/slow`)
+  await inHandler
+  const closed = app.close()
+  const res = await pending
+  t.equal(res.status, 200)
+  t.same(await res.json(), { done: true })
+  t.equal(res.headers.get('connection'), 'close', 'and the connection ends, so closing need not wait for it')
+  await closed
+})
+
+t.test('LOG_LEVEL sets the level of the log', async (t) => {
+  const config = testConfig({ GUDANG_DATA_DIR: 'memory://', LOG_LEVEL: 'warn' })
+  const app = buildApp(config)
+  t.teardown(() => app.close())
+  t.equal(app.log.level, 'warn')
 })

@@ -42,6 +42,22 @@ t.test('a bad value stops the start with a message naming the variable', async (
   t.throws(() => load({ PORT: 70000, GUDANG_BODY_LIMIT: 0 }), { message: /PORT .*; GUDANG_BODY_LIMIT/ })
 })
 
+t.test('a DATABASE_URL that is no URL is refused without repeating it', async (t) => {
+  const error = t.throws(() => load({ DATABASE_URL: 'postgresql://gudang:pa#ss@db/cms' }))
+  t.match(error, {
+    name: 'ConfigError',
+    message: 'invalid configuration: DATABASE_URL is not a valid URL (percent-encode special characters in the password)',
+  })
+  t.notMatch(String(error), /pa#ss/)
+})
+
+t.test('an unreadable .env file is reported as such', async (t) => {
+  const cwd = process.cwd()
+  process.chdir(t.testdir({ '.env': {} }))
+  t.teardown(() => process.chdir(cwd))
+  t.throws(() => loadConfig(), { code: 'EISDIR' })
+})
+
 t.test('unknown variables are ignored', async (t) => {
   t.notOk('SOMETHING_ELSE' in load({ SOMETHING_ELSE: 'x' }))
 })
