@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { type Config, ConfigError, loadConfig } from './config.js'
@@ -96,17 +97,21 @@ async function main(argv: string[]): Promise<number> {
   throw new UsageError(`Unknown command: ${positionals.join(' ')}\n\n${usage}`)
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code
-  },
-  (error: unknown) => {
+/** Runs a command line; answers the exit code, having printed what went wrong. */
+export async function run(argv: string[]): Promise<number> {
+  try {
+    return await main(argv)
+  } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {
       console.error(`gudang: ${error.message}`)
-      process.exitCode = error instanceof UsageError ? 2 : 1
-    } else {
-      console.error('gudang: failed:', error)
-      process.exitCode = 1
+      return error instanceof UsageError ? 2 : 1
     }
-  },
-)
+    console.error('gudang: failed:', error)
+    return 1
+  }
+}
+
+// Run when started as a program (also through npm's bin link), not when imported by a test.
+if (import.meta.filename === realpathSync(String(process.argv[1]))) {
+  process.exitCode = await run(process.argv.slice(2))
+}

@@ -9,7 +9,7 @@ import type { Config } from './config.js'
  */
 export async function startServer(config: Config) {
   const app = buildApp(config)
-  closeWithGrace({ delay: config.GUDANG_SHUTDOWN_TIMEOUT }, async ({ signal, err }) => {
+  const graceful = closeWithGrace({ delay: config.GUDANG_SHUTDOWN_TIMEOUT }, async ({ signal, err }) => {
     /* c8 ignore next: an uncaught error cannot be provoked from outside the process */
     if (err) app.log.fatal({ err }, 'closing after an uncaught error')
     else app.log.info({ signal }, 'closing')
@@ -18,7 +18,9 @@ export async function startServer(config: Config) {
   try {
     await app.listen({ port: config.PORT, host: config.HOST })
   } catch (error) {
-    // A taken port, say: the database (and its lock) must not stay open behind the error.
+    // A taken port, say: the database (and its lock) must not stay open behind the error,
+    // and close-with-grace must not turn the failure into a clean exit.
+    graceful.uninstall()
     await app.close()
     throw error
   }
