@@ -132,7 +132,11 @@ export async function readMigrations(dir: string): Promise<MigrationList> {
       path: name,
       migrationFile: {
         path: 'migration.sql',
-        content: { tag: 'ok' as const, value: await readFile(path.join(dir, name, 'migration.sql'), 'utf8') },
+        // As Prisma's CLI does, an unreadable file is left for the engine to report.
+        content: await readFile(path.join(dir, name, 'migration.sql'), 'utf8').then(
+          (value) => ({ tag: 'ok' as const, value }),
+          (error: Error) => ({ tag: 'error' as const, value: error.message }),
+        ),
       },
     })),
   )

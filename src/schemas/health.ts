@@ -2,7 +2,7 @@ import { Type } from 'typebox'
 
 export const LivenessSchema = Type.Object({ status: Type.Literal('ok') }, { title: 'Liveness' })
 
-const CheckStateSchema = Type.Enum(['ok', 'failing'])
+export const CheckStateSchema = Type.Enum(['ok', 'failing'])
 
 export const ReadinessSchema = Type.Object(
   {

@@ -1,14 +1,16 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import type { Static } from 'typebox'
 import type { PrismaClient } from '../generated/prisma/client.js'
 import { migrationNames, readMigrations } from '../infra/migrations.js'
 import { migrationsDir } from '../package.js'
+import type { CheckStateSchema, ReadinessSchema } from '../schemas/health.js'
 
-export type CheckState = 'ok' | 'failing'
+type CheckState = Static<typeof CheckStateSchema>
 
 export interface Readiness {
   ready: boolean
-  checks: { database: CheckState, migrations: CheckState }
+  checks: Static<typeof ReadinessSchema>['checks']
   /** Migrations of this release that the database has not (successfully) applied. */
   pendingMigrations: string[]
 }

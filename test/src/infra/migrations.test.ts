@@ -108,3 +108,18 @@ t.test('an engine error that is not a database error keeps its message', async (
   t.teardown(() => db.close())
   await t.rejects(applyMigrations(db.adapter, dir), /mysql/)
 })
+
+t.test('a migration folder without its migration.sql stops the run there, with a clear message', async (t) => {
+  const database = await testDatabase(t)
+  const dir = t.testdir()
+  await cp(migrationsDir, dir, { recursive: true })
+  const shipped = (await readMigrations(dir)).migrationDirectories.map((m) => m.path)
+  await mkdir(path.join(dir, '29991231235959_empty'))
+  const db = await openDatabase(testConfig(database.values))
+  t.teardown(() => db.close())
+  await t.rejects(applyMigrations(db.adapter, dir), /Could not find the migration file at migration\.sql/)
+  const connection = await db.adapter.connect()
+  t.teardown(() => connection.dispose())
+  const applied = await connection.queryRaw({ sql: 'SELECT migration_name FROM _prisma_migrations', args: [], argTypes: [] })
+  t.same(applied.rows.flat(), shipped, 'the migrations before it are applied, nothing after')
+})
