@@ -93,10 +93,11 @@ async function withEngine<T>(
     connectToShadowDb: () => factory.connectToShadowDb(),
   }
   const bound = bindMigrationAwareSqlAdapterFactory(tracked)
+  let result: T
   try {
     const engine = await engineBindings.SchemaEngine.new({ datamodels: undefined }, log, bound)
     try {
-      return await run(engine)
+      result = await run(engine)
     } catch (error) {
       throw withDatabaseCause(error as Error, bound.errorRegistry)
     } finally {
@@ -106,6 +107,7 @@ async function withEngine<T>(
   } finally {
     clearEngineTimers()
   }
+  return result
 }
 
 /**

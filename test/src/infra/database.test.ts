@@ -83,6 +83,13 @@ t.test('scripts run whole and atomically, on the test database and the embedded 
   }
 })
 
+t.test('a script for a PostgreSQL server that cannot be reached fails with the reason', async (t) => {
+  const database = await openDatabase(testConfig({ DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none' }))
+  const connection = await database.adapter.connect()
+  t.teardown(() => connection.dispose())
+  await t.rejects(connection.executeScript('SELECT 1'), { code: 'ECONNREFUSED' })
+})
+
 t.test('the app does not start when the database cannot be reached', async (t) => {
   const app = buildApp(testConfig({ DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none' }), { logger: false })
   await t.rejects(async () => {
