@@ -23,4 +23,6 @@ t.test('the interactive documentation is served at /docs', async (t) => {
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /text\/html/)
   t.match(res.body, /swagger-ui/i)
+  t.match(res.headers['content-security-policy'], /script-src 'self'/)
+  t.notMatch(res.headers['content-security-policy'], /upgrade-insecure-requests/, 'so it also works over plain HTTP')
 })
