@@ -1,5 +1,3 @@
-#!/usr/bin/env node
-import { realpathSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { type Config, ConfigError, loadConfig } from './config.js'
@@ -109,9 +107,4 @@ export async function run(argv: string[]): Promise<number> {
     console.error('gudang: failed:', error)
     return 1
   }
-}
-
-// Run when started as a program (also through npm's bin link), not when imported by a test.
-if (import.meta.filename === realpathSync(String(process.argv[1]))) {
-  process.exitCode = await run(process.argv.slice(2))
 }

@@ -63,7 +63,8 @@ export function loadConfig({ values = {}, fromEnvironment = true }: LoadConfigOp
   // The value is not repeated: it may hold a password.
   if (config.DATABASE_URL !== undefined && !URL.canParse(config.DATABASE_URL)) {
     throw new ConfigError(
-      'invalid configuration: DATABASE_URL is not a valid URL (percent-encode special characters in the password)',
+      'invalid configuration: DATABASE_URL is not a valid URL (percent-encode special characters in the password; '
+      + 'for a Unix socket: postgresql://user@localhost/db?host=/run/postgresql)',
     )
   }
   return config

@@ -2,7 +2,11 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
-import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import {
+  DriverAdapterError,
+  type SqlDriverAdapter,
+  type SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
 import lockfile from 'proper-lockfile'
 import type { Config } from '../config.js'
@@ -44,23 +48,37 @@ export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'GUDANG
     adapter: pgliteAdapterFactory(pglite),
     description: `embedded PostgreSQL (PGlite) in ${dataDir}`,
     close: async () => {
-      await pglite.close()
-      await unlock()
+      try {
+        await pglite.close()
+      } finally {
+        await unlock()
+      }
     },
   }
 }
 
 /**
  * PGlite does not lock its folder, and two processes writing one folder would corrupt it.
- * The lock (`<folder>.lock`) keeps a second Gudang, a server or `gudang migrate`, out while one
- * has the folder open; the lock of a process that died goes stale after 10 s. Should the lock
- * be lost while held (the process stalled that long), proper-lockfile ends the process rather
- * than let two write.
+ * The lock (`gudang.lock` inside the folder, so that it travels with a shared volume) keeps a
+ * second Gudang, a server or `gudang migrate`, out while one has the folder open. The lock of
+ * a process that was killed goes stale after a minute.
  */
 async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
-  return lockfile.lock(dataDir, { retries: 0 }).catch((error: Error) => {
+  const options = {
+    lockfilePath: path.join(dataDir, 'gudang.lock'),
+    stale: 60_000,
+    retries: 0,
+    /* c8 ignore start: only when the process stalled for a minute and another took the folder */
+    onCompromised: (error: Error) => {
+      // Closing PGlite would write into a folder another process now holds: stop at once.
+      console.error(`gudang: lost the lock on ${dataDir}: ${error.message}`)
+      process.exit(1)
+    },
+    /* c8 ignore stop */
+  }
+  return lockfile.lock(dataDir, options).catch((error: Error) => {
     throw new Error(
-      `Cannot lock ${dataDir}: ${error.message}. One process at a time may open the embedded database.`,
+      `Cannot lock ${dataDir} (one process at a time may open the embedded database): ${error.message}`,
       { cause: error },
     )
   })
@@ -73,7 +91,7 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
  * Prisma's own engine sends a migration; this adapter does that.
  */
 function postgresAdapterFactory(connectionString: string): SqlMigrationAwareDriverAdapterFactory {
-  const factory = new PrismaPg({ connectionString, connectionTimeoutMillis: 5_000 })
+  const factory = new PrismaPg({ connectionString })
   return {
     provider: factory.provider,
     adapterName: factory.adapterName,
@@ -83,13 +101,39 @@ function postgresAdapterFactory(connectionString: string): SqlMigrationAwareDriv
       /* c8 ignore start */
       return Object.assign(adapter, {
         executeScript: async (script: string) => {
-          await adapter.underlyingDriver().query(script)
+          await adapter.underlyingDriver().query(script).catch(asDriverAdapterError)
         },
       })
       /* c8 ignore stop */
     },
     connectToShadowDb: factory.connectToShadowDb.bind(factory),
   }
+}
+
+/**
+ * A database error in the form Prisma's engine reports and records in `_prisma_migrations`
+ * (the error of a failing migration script). pg and PGlite errors have the same fields.
+ */
+function asDriverAdapterError(error: PostgresError): never {
+  const { code, severity, message, detail, column, hint } = error
+  throw new DriverAdapterError({
+    kind: 'postgres',
+    code: String(code),
+    severity: String(severity),
+    message,
+    detail,
+    column,
+    hint,
+  })
+}
+
+interface PostgresError {
+  code?: string
+  severity?: string
+  message: string
+  detail?: string
+  column?: string
+  hint?: string
 }
 
 /**
@@ -103,7 +147,7 @@ async function connectPGlite(
   const adapter = await new PrismaPGlite(pglite).connect()
   return Object.assign(adapter, {
     executeScript: async (script: string) => {
-      await pglite.exec(script)
+      await pglite.exec(script).catch(asDriverAdapterError)
     },
     ...(closeOnDispose ? { dispose: () => pglite.close() } : {}),
   })

@@ -3,7 +3,6 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import {
   bindMigrationAwareSqlAdapterFactory,
-  type ErrorRegistry,
   type SqlDriverAdapter,
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils'
@@ -99,27 +98,26 @@ async function withEngine<T>(
     try {
       result = await run(engine)
     } catch (error) {
-      throw withDatabaseCause(error as Error, bound.errorRegistry)
+      throw readableEngineError(error as Error)
     } finally {
       engine.free()
-      await Promise.all(connections.map((connection) => connection.dispose()))
     }
   } finally {
+    // Also when the engine could not start: it may have connected already.
+    await Promise.all(connections.map((connection) => connection.dispose()))
     clearEngineTimers()
   }
   return result
 }
 
 /**
- * The engine reports a database error as "External error id#N"; the error itself waits in the
- * adapter's registry. Answers an error that says which migration failed and why.
+ * The engine's message ends in a Rust span trace after what failed; answers an error that
+ * says which migration failed and why (the whole message stays in `_prisma_migrations.logs`).
  */
-function withDatabaseCause(error: Error, registry: ErrorRegistry): Error {
-  const id = Number(/External error id#(\d+)/.exec(error.message)?.[1])
-  const cause = registry.consumeError(id)?.error
-  if (!(cause instanceof Error)) return error
+function readableEngineError(error: Error): Error {
+  const reason = error.message.split(/\n\s+0: /)[0]?.replace(/^external connector error\n/, '')
   const migration = /migration_name="([^"]+)"/.exec(error.message)?.[1]
-  return new Error(`Database error in migration ${migration}: ${cause.message}`, { cause })
+  return new Error(migration ? `Migration ${migration} failed: ${reason}` : reason, { cause: error })
 }
 
 /** Reads a migrations folder in Prisma's format: one `<timestamp>_<name>/migration.sql` each. */

@@ -46,7 +46,7 @@ t.test('a DATABASE_URL that is no URL is refused without repeating it', async (t
   const error = t.throws(() => load({ DATABASE_URL: 'postgresql://gudang:pa#ss@db/cms' }))
   t.match(error, {
     name: 'ConfigError',
-    message: 'invalid configuration: DATABASE_URL is not a valid URL (percent-encode special characters in the password)',
+    message: /^invalid configuration: DATABASE_URL is not a valid URL \(percent-encode special characters/,
   })
   t.notMatch(String(error), /pa#ss/)
 })

@@ -88,14 +88,15 @@ t.test('a failing migration stops the run, names itself and is recorded as faile
     const failure = await applyMigrations(db.adapter, dir).then(() => undefined, (error: Error) => error)
     t.equal(
       failure?.message,
-      'Database error in migration 29991231235959_broken: relation "nowhere" does not exist',
+      'Migration 29991231235959_broken failed: No such table: nowhere',
       `${kind}: the error names the migration and the database's reason`,
     )
     const prisma = new PrismaClient({ adapter: db.adapter })
     t.teardown(() => prisma.$disconnect())
-    const [broken] = await prisma.$queryRaw<{ finished_at: Date | null }[]>`
-      SELECT finished_at FROM _prisma_migrations WHERE migration_name = '29991231235959_broken'`
+    const [broken] = await prisma.$queryRaw<{ finished_at: Date | null, logs: string }[]>`
+      SELECT finished_at, logs FROM _prisma_migrations WHERE migration_name = '29991231235959_broken'`
     t.equal(broken?.finished_at, null, `${kind}: recorded as not finished`)
+    t.match(broken?.logs, /No such table: nowhere/, `${kind}: with the reason, as Prisma records it`)
   }
 })
 
