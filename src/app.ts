@@ -2,14 +2,29 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyServerOptions } from 'fastify'
+import apiTokenRoutes from '../plugins/api-tokens/index.js'
+import authRoutes from '../plugins/auth/index.js'
 import healthRoutes from '../plugins/health/index.js'
+import roleRoutes from '../plugins/roles/index.js'
+import userRoutes from '../plugins/users/index.js'
 import type { Config } from './config.js'
 import cors from './infra/cors.js'
 import errorHandler, { sendError } from './infra/error-handler.js'
 import helmet from './infra/helmet.js'
+import jwt from './infra/jwt.js'
 import prisma from './infra/prisma.js'
+import rateLimit from './infra/rate-limit.js'
 import swagger from './infra/swagger.js'
+import { ApiTokenSchema } from './schemas/api-tokens.js'
+import { SessionTokensSchema } from './schemas/auth.js'
+import { RoleSchema } from './schemas/roles.js'
+import { UserSchema } from './schemas/users.js'
+import accessControl from './services/access-control.js'
+import apiTokens from './services/api-tokens.js'
 import healthService from './services/health.js'
+import roles from './services/roles.js'
+import sessions from './services/sessions.js'
+import users from './services/users.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -61,15 +76,29 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
     if (closing) reply.header('connection', 'close')
   })
 
+  // Shared response schemas: referenced by name and listed in the OpenAPI components.
+  for (const schema of [UserSchema, SessionTokensSchema, RoleSchema, ApiTokenSchema]) app.addSchema(schema)
+
   app.register(errorHandler)
   app.register(helmet)
   app.register(cors)
   app.register(swagger)
   app.register(prisma)
+  app.register(jwt)
+  app.register(rateLimit)
 
   app.register(healthService)
+  app.register(accessControl)
+  app.register(users)
+  app.register(sessions)
+  app.register(roles)
+  app.register(apiTokens)
 
   app.register(healthRoutes, { prefix: '/health' })
+  app.register(authRoutes, { prefix: '/auth' })
+  app.register(userRoutes, { prefix: '/api/admin/users' })
+  app.register(roleRoutes, { prefix: '/api/admin/roles' })
+  app.register(apiTokenRoutes, { prefix: '/api/admin/tokens' })
 
   return app
 }

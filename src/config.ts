@@ -23,6 +23,19 @@ export const ConfigSchema = Type.Object({
   GUDANG_BODY_LIMIT: Type.Integer({ minimum: 1, default: 1_048_576 }),
   GUDANG_TRUST_PROXY: Type.Boolean({ default: false }),
   GUDANG_SHUTDOWN_TIMEOUT: Type.Integer({ minimum: 1, default: 10_000 }),
+  GUDANG_JWT_SECRET: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description: 'Signs access tokens; unset means a random secret kept in the database',
+    }),
+  ),
+  GUDANG_ACCESS_TOKEN_TTL: Type.Integer({ minimum: 1, default: 900 }),
+  GUDANG_REFRESH_TOKEN_TTL: Type.Integer({ minimum: 1, default: 2_592_000 }),
+  GUDANG_LOGIN_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 10 }),
+  GUDANG_LOGIN_MAX_ATTEMPTS_PER_IP: Type.Integer({ minimum: 1, default: 50 }),
+  GUDANG_LOGIN_WINDOW: Type.Integer({ minimum: 1, default: 900 }),
+  GUDANG_ADMIN_EMAIL: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' })),
+  GUDANG_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12, maxLength: 256 })),
 })
 
 export type Config = Static<typeof ConfigSchema>
@@ -66,6 +79,9 @@ export function loadConfig({ values = {}, fromEnvironment = true }: LoadConfigOp
       'invalid configuration: DATABASE_URL is not a valid URL (percent-encode special characters in the password; '
       + 'for a Unix socket: postgresql://user@localhost/db?host=/run/postgresql)',
     )
+  }
+  if ((config.GUDANG_ADMIN_EMAIL === undefined) !== (config.GUDANG_ADMIN_PASSWORD === undefined)) {
+    throw new ConfigError('invalid configuration: GUDANG_ADMIN_EMAIL and GUDANG_ADMIN_PASSWORD go together')
   }
   return config
 }

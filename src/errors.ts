@@ -38,3 +38,51 @@ export const NotReadyError = createError<'GUDANG_ERR_NOT_READY', 503, [reason: s
 export function withDetails<E extends Error>(error: E, details: unknown): E & { details: unknown } {
   return Object.assign(error, { details })
 }
+
+export const UnauthenticatedError = createError<'GUDANG_ERR_UNAUTHENTICATED', 401, []>(
+  'GUDANG_ERR_UNAUTHENTICATED',
+  'Authentication required: send Authorization: Bearer <access token or API token>',
+  401,
+)
+
+export const InvalidTokenError = createError<'GUDANG_ERR_INVALID_TOKEN', 401, [reason: string]>(
+  'GUDANG_ERR_INVALID_TOKEN',
+  'The token was refused: %s',
+  401,
+)
+
+export const InvalidCredentialsError = createError<'GUDANG_ERR_INVALID_CREDENTIALS', 401, []>(
+  'GUDANG_ERR_INVALID_CREDENTIALS',
+  'Wrong email or password',
+  401,
+)
+
+export const ForbiddenError = createError<'GUDANG_ERR_FORBIDDEN', 403, [message: string]>(
+  'GUDANG_ERR_FORBIDDEN',
+  '%s',
+  403,
+)
+
+export const BuiltInRoleError = createError<'GUDANG_ERR_BUILT_IN_ROLE', 409, [message: string]>(
+  'GUDANG_ERR_BUILT_IN_ROLE',
+  '%s',
+  409,
+)
+
+export const LastAdministratorError = createError<'GUDANG_ERR_LAST_ADMINISTRATOR', 409, []>(
+  'GUDANG_ERR_LAST_ADMINISTRATOR',
+  'Gudang must keep at least one active administrator',
+  409,
+)
+
+export const RoleInUseError = createError<'GUDANG_ERR_ROLE_IN_USE', 409, [users: number, tokens: number]>(
+  'GUDANG_ERR_ROLE_IN_USE',
+  'The role is held by %d user(s) and %d API token(s); give them another role first',
+  409,
+)
+
+export const TooManyRequestsError = createError<'GUDANG_ERR_TOO_MANY_REQUESTS', 429, [message: string]>(
+  'GUDANG_ERR_TOO_MANY_REQUESTS',
+  '%s',
+  429,
+)

@@ -17,7 +17,23 @@ async function swaggerPlugin(app: FastifyInstance): Promise<void> {
         description: 'A headless CMS: content types, entries and media over HTTP.',
         version,
       },
-      tags: [{ name: 'health', description: 'Liveness and readiness for load balancers and orchestrators' }],
+      tags: [
+        { name: 'health', description: 'Liveness and readiness for load balancers and orchestrators' },
+        { name: 'auth', description: 'Sign in, refresh, sign out; the signed-in user' },
+        { name: 'users', description: 'Accounts of the admin UI (administrators)' },
+        { name: 'roles', description: 'Roles and their permissions' },
+        { name: 'tokens', description: 'API tokens for site builds and websites' },
+      ],
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An access token from POST /auth/login (a JWT) or an API token (gdt_…). '
+              + 'Each operation names the permission it needs; without a token a request has the Public role\'s.',
+          },
+        },
+      },
     },
     // Shared schemas (added with an $id) appear under components.schemas by that name.
     refResolver: { buildLocalReference: (json) => String(json.$id) },

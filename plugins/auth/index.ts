@@ -1,0 +1,132 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { LoginSchema, MeSchema, PasswordChangeSchema, RefreshTokenBodySchema } from '../../src/schemas/auth.js'
+import { TooManyRequestsError } from '../../src/errors.js'
+import { Item } from '../../src/schemas/common.js'
+import { errorResponses } from '../../src/schemas/error.js'
+import { signedIn } from '../../src/services/access-control.js'
+import { normalizeEmail } from '../../src/services/users.js'
+
+/** Sign-in for the admin UI and scripts: login, refresh, logout, the signed-in user. */
+const auth: FastifyPluginAsyncTypebox = async (app) => {
+  const { config } = app
+  const expiresIn = config.GUDANG_ACCESS_TOKEN_TTL
+  const SessionTokens = Type.Ref('SessionTokens')
+
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('cache-control', 'no-store')
+  })
+
+  // Every attempt counts: per IP before the body is read, per account once it is.
+  const window = config.GUDANG_LOGIN_WINDOW * 1000
+  const perAccount = app.createRateLimit({
+    max: config.GUDANG_LOGIN_MAX_ATTEMPTS,
+    timeWindow: window,
+    keyGenerator: (request) => `account:${normalizeEmail((request.body as { email: string }).email)}`,
+  })
+
+  app.post(
+    '/login',
+    {
+      config: { access: 'public' },
+      onRequest: app.rateLimit({ max: config.GUDANG_LOGIN_MAX_ATTEMPTS_PER_IP, timeWindow: window }),
+      preHandler: async (request, reply) => {
+        const limit = await perAccount(request)
+        if (!limit.isAllowed && limit.isExceeded) {
+          reply.header('retry-after', limit.ttlInSeconds)
+          throw new TooManyRequestsError(`Too many login attempts for this account; retry in ${limit.ttlInSeconds} s`)
+        }
+      },
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign in with email and password',
+        description: 'Answers an access token and a refresh token. A wrong email and a wrong password answer alike. '
+          + 'Limited to GUDANG_LOGIN_MAX_ATTEMPTS per account and GUDANG_LOGIN_MAX_ATTEMPTS_PER_IP per IP '
+          + 'in GUDANG_LOGIN_WINDOW seconds (then 429).',
+        body: LoginSchema,
+        response: { 200: Item(SessionTokens), ...errorResponses(400, 401, 429) },
+      },
+    },
+    async (request, reply) => {
+      const { user, sessionId, refreshToken, refreshTokenExpiresAt } = await app.sessions.login(
+        request.body.email,
+        request.body.password,
+      )
+      const accessToken = await reply.jwtSign({ sub: user.id, sid: sessionId })
+      return { data: { accessToken, tokenType: 'Bearer' as const, expiresIn, refreshToken, refreshTokenExpiresAt, user } }
+    },
+  )
+
+  app.post(
+    '/refresh',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Exchange a refresh token for new tokens',
+        description: 'The refresh token is used up. Presenting a used one again revokes its whole session.',
+        body: RefreshTokenBodySchema,
+        response: { 200: Item(SessionTokens), ...errorResponses(400, 401) },
+      },
+    },
+    async (request, reply) => {
+      const { user, sessionId, refreshToken, refreshTokenExpiresAt } = await app.sessions.refresh(
+        request.body.refreshToken,
+      )
+      const accessToken = await reply.jwtSign({ sub: user.id, sid: sessionId })
+      return { data: { accessToken, tokenType: 'Bearer' as const, expiresIn, refreshToken, refreshTokenExpiresAt, user } }
+    },
+  )
+
+  app.post(
+    '/logout',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'End the session of a refresh token',
+        description: 'Its refresh tokens and access tokens stop working at once. An unknown token is no error.',
+        body: RefreshTokenBodySchema,
+        response: { 204: { type: 'null' }, ...errorResponses(400) },
+      },
+    },
+    async (request, reply) => {
+      await app.sessions.logout(request.body.refreshToken)
+      return reply.status(204).send(null)
+    },
+  )
+
+  app.get(
+    '/me',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags: ['auth'],
+        summary: 'The signed-in user, with the permissions of their role',
+        response: { 200: Item(MeSchema) },
+      },
+    },
+    async (request) => ({ data: await app.users.me(signedIn(request.principal).userId) }),
+  )
+
+  app.put(
+    '/me/password',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your own password',
+        description: 'Needs the current password. Your other sessions end; this one continues.',
+        body: PasswordChangeSchema,
+        response: { 204: { type: 'null' }, ...errorResponses(400) },
+      },
+    },
+    async (request, reply) => {
+      const { userId, sessionId } = signedIn(request.principal)
+      await app.users.changePassword(userId, sessionId, request.body.currentPassword, request.body.newPassword)
+      return reply.status(204).send(null)
+    },
+  )
+}
+
+export default auth

@@ -1,0 +1,85 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { IdParamsSchema, Item } from '../../src/schemas/common.js'
+import { errorResponses } from '../../src/schemas/error.js'
+import { NewRoleSchema, RoleChangesSchema } from '../../src/schemas/roles.js'
+
+/** Roles and their permissions (subject `roles`); a change applies from the next request. */
+const roles: FastifyPluginAsyncTypebox = async (app) => {
+  const Role = Type.Ref('Role')
+
+  app.get(
+    '/',
+    {
+      config: { access: { subject: 'roles', action: 'read' } },
+      schema: {
+        tags: ['roles'],
+        summary: 'List roles with their permissions',
+        response: { 200: Type.Object({ data: Type.Array(Role), meta: Type.Object({ total: Type.Integer() }) }) },
+      },
+    },
+    async () => {
+      const data = await app.roles.list()
+      return { data, meta: { total: data.length } }
+    },
+  )
+
+  app.get(
+    '/:id',
+    {
+      config: { access: { subject: 'roles', action: 'read' } },
+      schema: { tags: ['roles'], summary: 'Read a role', params: IdParamsSchema, response: { 200: Item(Role), ...errorResponses(404) } },
+    },
+    async (request) => ({ data: await app.roles.get(request.params.id) }),
+  )
+
+  app.post(
+    '/',
+    {
+      config: { access: { subject: 'roles', action: 'create' } },
+      schema: {
+        tags: ['roles'],
+        summary: 'Create a custom role',
+        body: NewRoleSchema,
+        response: { 201: Item(Role), ...errorResponses(400, 409) },
+      },
+    },
+    async (request, reply) => reply.status(201).send({ data: await app.roles.create(request.body) }),
+  )
+
+  app.patch(
+    '/:id',
+    {
+      config: { access: { subject: 'roles', action: 'update' } },
+      schema: {
+        tags: ['roles'],
+        summary: 'Change a role',
+        description: '`permissions`, when given, replaces the whole set. The Administrator role cannot be changed (409).',
+        params: IdParamsSchema,
+        body: RoleChangesSchema,
+        response: { 200: Item(Role), ...errorResponses(400, 404, 409) },
+      },
+    },
+    async (request) => ({ data: await app.roles.update(request.params.id, request.body) }),
+  )
+
+  app.delete(
+    '/:id',
+    {
+      config: { access: { subject: 'roles', action: 'delete' } },
+      schema: {
+        tags: ['roles'],
+        summary: 'Delete a custom role',
+        description: 'Built-in roles, and roles that users or tokens hold, cannot be deleted (409).',
+        params: IdParamsSchema,
+        response: { 204: { type: 'null' }, ...errorResponses(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await app.roles.remove(request.params.id)
+      return reply.status(204).send(null)
+    },
+  )
+}
+
+export default roles

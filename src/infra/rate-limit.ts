@@ -1,0 +1,13 @@
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+
+/**
+ * @fastify/rate-limit, applied only where a route asks for it (`app.rateLimit()`): login,
+ * per account and per IP. Counters are kept in memory, per instance.
+ */
+async function rateLimitPlugin(app: FastifyInstance): Promise<void> {
+  await app.register(rateLimit, { global: false })
+}
+
+export default fp(rateLimitPlugin, { name: 'rate-limit' })

@@ -1,0 +1,246 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import { ForbiddenError, InvalidTokenError, UnauthenticatedError, withDetails } from '../errors.js'
+import type { ApiTokenKind } from '../generated/prisma/enums.js'
+import type { AccessTokenClaims } from '../infra/jwt.js'
+import { errorResponses } from '../schemas/error.js'
+import { hashOpaqueToken } from './opaque-tokens.js'
+
+export const ACTIONS = ['read', 'create', 'update', 'delete', 'publish'] as const
+export type Action = (typeof ACTIONS)[number]
+
+/**
+ * What a permission can be about: `*` (everything), every content type (`content:*`), one
+ * content type (`content:<api id>`), or one of these.
+ */
+export const SYSTEM_SUBJECTS = ['media', 'users', 'roles', 'tokens', 'settings'] as const
+
+/** One permission of a role; `fields` empty means every field. */
+export interface Rule {
+  subject: string
+  action: string
+  ownOnly: boolean
+  fields: string[]
+}
+
+/** Who is calling, with the rules that apply to them, read fresh on every request. */
+export type Principal
+  = | { kind: 'anonymous', rules: Rule[], drafts: false }
+    | { kind: 'user', userId: string, sessionId: string, rules: Rule[], drafts: true }
+    | { kind: 'token', tokenId: string, rules: Rule[], drafts: boolean }
+
+/** What the route's permission lets this caller do; set by the route's preHandler. */
+export interface Grant {
+  /** Merge into the query's `where`: with an own-only permission, the caller's rows only. */
+  where: { createdById?: string }
+  /** The fields the caller may read or write; undefined: every field. */
+  fields: string[] | undefined
+}
+
+/** What a route declares in `config.access`. */
+export type Access = 'public' | 'user' | { subject: string, action: Action }
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access
+  }
+  interface FastifyRequest {
+    /** Set on every route that is not public. */
+    principal: Principal
+    /** Set on every route that declares a permission. */
+    grant: Grant
+  }
+}
+
+function rule(subject: string, action: Action): Rule {
+  return { subject, action, ownOnly: false, fields: [] }
+}
+
+const readPublished = [rule('content:*', 'read'), rule('media', 'read')]
+
+/** API tokens of the fixed kinds; `custom` tokens follow their role. */
+const TOKEN_RULES: Record<Exclude<ApiTokenKind, 'custom'>, Rule[]> = {
+  delivery: readPublished,
+  preview: readPublished,
+  full: [
+    ...ACTIONS.map((action) => rule('content:*', action)),
+    ...ACTIONS.filter((action) => action !== 'publish').map((action) => rule('media', action)),
+  ],
+}
+
+/**
+ * The rule that decides `action` on `subject`: the subject's own rule wins over `content:*`,
+ * which wins over `*`. So a role can grant all content and narrow one type.
+ */
+export function ruleFor(rules: Rule[], subject: string, action: string): Rule | undefined {
+  const candidates = subject.startsWith('content:') ? [subject, 'content:*', '*'] : [subject, '*']
+  for (const candidate of candidates) {
+    const found = rules.find((r) => r.subject === candidate && r.action === action)
+    if (found) return found
+  }
+  return undefined
+}
+
+/** The fields of `data` the grant lets the caller read. */
+export function readableFields<T extends Record<string, unknown>>(grant: Grant, data: T): Partial<T> {
+  const { fields } = grant
+  if (fields === undefined) return data
+  return Object.fromEntries(Object.entries(data).filter(([key]) => fields.includes(key))) as Partial<T>
+}
+
+/** Refuses a write that touches a field the grant does not allow, naming every such field. */
+export function assertWritableFields(grant: Grant, data: Record<string, unknown>): void {
+  const { fields } = grant
+  if (fields === undefined) return
+  const forbidden = Object.keys(data).filter((key) => !fields.includes(key))
+  if (forbidden.length > 0) {
+    throw withDetails(new ForbiddenError(`You may not write the field(s) ${forbidden.join(', ')}`), { fields: forbidden })
+  }
+}
+
+/** The user behind a request on a route whose access is 'user' (which lets only users through). */
+export function signedIn(principal: Principal): Extract<Principal, { kind: 'user' }> {
+  /* c8 ignore next: only reached by a route that declares the wrong access */
+  if (principal.kind !== 'user') throw new Error('signedIn() needs a route with config.access \'user\'')
+  return principal
+}
+
+function toArray<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return []
+  return Array.isArray(value) ? value : [value]
+}
+
+/**
+ * Authentication (onRequest) and authorisation (preHandler) for every route under /api and
+ * /auth. A route declares `config.access`: 'public', 'user' (any signed-in user) or a
+ * permission `{ subject, action }`. A route there that declares nothing stops the app from
+ * starting: nothing is reachable by omission.
+ */
+function createAccessControl(app: FastifyInstance) {
+  const { prisma } = app
+  const permissions = { select: { subject: true, action: true, ownOnly: true, fields: true } } as const
+
+  async function anonymous(): Promise<Principal> {
+    const role = await prisma.role.findUnique({ where: { key: 'public' }, select: { permissions } })
+    return { kind: 'anonymous', rules: role?.permissions ?? [], drafts: false }
+  }
+
+  async function apiToken(value: string): Promise<Principal> {
+    const token = await prisma.apiToken.findUnique({
+      where: { tokenHash: hashOpaqueToken(value) },
+      select: { id: true, kind: true, expiresAt: true, lastUsedAt: true, role: { select: { permissions } } },
+    })
+    if (token === null) throw new InvalidTokenError('unknown or revoked API token')
+    const now = new Date()
+    if (token.expiresAt !== null && token.expiresAt <= now) throw new InvalidTokenError('the API token has expired')
+    // Last use is kept to the minute: a write on every request would cost more than it tells.
+    if (token.lastUsedAt === null || now.getTime() - token.lastUsedAt.getTime() > 60_000) {
+      await prisma.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } })
+    }
+    const rules = token.kind === 'custom' ? (token.role?.permissions ?? []) : TOKEN_RULES[token.kind]
+    return { kind: 'token', tokenId: token.id, rules, drafts: token.kind === 'preview' || token.kind === 'full' }
+  }
+
+  async function accessToken(request: FastifyRequest): Promise<Principal> {
+    let claims
+    try {
+      claims = await request.jwtVerify<AccessTokenClaims>()
+    } catch (error) {
+      const expired = (error as { code?: string }).code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED'
+      throw new InvalidTokenError(expired ? 'the access token has expired' : 'the access token is not valid')
+    }
+    const session = await prisma.session.findUnique({
+      where: { id: claims.sid },
+      select: {
+        revokedAt: true,
+        user: { select: { id: true, isActive: true, role: { select: { permissions } } } },
+      },
+    })
+    if (session === null || session.revokedAt !== null || session.user.id !== claims.sub || !session.user.isActive) {
+      throw new InvalidTokenError('the session has ended')
+    }
+    return { kind: 'user', userId: session.user.id, sessionId: claims.sid, rules: session.user.role.permissions, drafts: true }
+  }
+
+  async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const header = request.headers.authorization
+    if (header === undefined) {
+      request.principal = await anonymous()
+      return
+    }
+    const credentials = /^Bearer +(\S+)$/i.exec(header)?.[1]
+    try {
+      if (credentials === undefined) throw new InvalidTokenError('send Authorization: Bearer <token>')
+      request.principal = credentials.startsWith('gdt_') ? await apiToken(credentials) : await accessToken(request)
+    } catch (error) {
+      if (error instanceof InvalidTokenError) reply.header('www-authenticate', 'Bearer error="invalid_token"')
+      throw error
+    }
+  }
+
+  function denied(principal: Principal, reply: FastifyReply, message: string, details?: unknown): Error {
+    if (principal.kind === 'anonymous') {
+      reply.header('www-authenticate', 'Bearer')
+      return new UnauthenticatedError()
+    }
+    return withDetails(new ForbiddenError(message), details)
+  }
+
+  function authorize(access: Exclude<Access, 'public'>) {
+    if (access === 'user') {
+      return async function signedIn(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+        if (request.principal.kind !== 'user') throw denied(request.principal, reply, 'Only a signed-in user may do this')
+      }
+    }
+    const { subject, action } = access
+    return async function permitted(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+      const { principal } = request
+      const found = ruleFor(principal.rules, subject, action)
+      // An own-only permission needs an owner: API tokens and anonymous callers own no rows.
+      if (found === undefined || (found.ownOnly && principal.kind !== 'user')) {
+        throw denied(principal, reply, `Missing permission ${subject}:${action}`, { subject, action })
+      }
+      request.grant = {
+        where: found.ownOnly && principal.kind === 'user' ? { createdById: principal.userId } : {},
+        fields: found.fields.length > 0 ? found.fields : undefined,
+      }
+    }
+  }
+
+  /** Adds the hooks and documents the access of one route (an onRoute hook). */
+  function protect(route: RouteOptions): void {
+    if (!/^\/(api|auth)(\/|$)/.test(route.url)) return
+    const access = route.config?.access
+    if (access === undefined) {
+      throw new Error(`${String(route.method)} ${route.url} declares no config.access: routes under /api and /auth must`)
+    }
+    if (access === 'public') {
+      route.schema = { ...route.schema, security: [] }
+      return
+    }
+    route.onRequest = [authenticate, ...toArray(route.onRequest)]
+    route.preHandler = [authorize(access), ...toArray(route.preHandler)]
+    const permission = access === 'user' ? 'a signed-in user' : `permission \`${access.subject}:${access.action}\``
+    route.schema = {
+      ...route.schema,
+      'security': [{ bearerAuth: [] }],
+      'description': [`**Requires ${permission}.**`, route.schema?.description].filter(Boolean).join('\n\n'),
+      'x-gudang-access': access,
+      'response': { ...errorResponses(401, 403), ...(route.schema?.response as object | undefined) },
+    } as RouteOptions['schema']
+  }
+
+  return { protect }
+}
+
+async function accessControlPlugin(app: FastifyInstance): Promise<void> {
+  app.decorateRequest<Principal | null>('principal', null)
+  app.decorateRequest<Grant | null>('grant', null)
+  const accessControl = createAccessControl(app)
+  app.addHook('onRoute', accessControl.protect)
+}
+
+export default fp(accessControlPlugin, {
+  name: 'access-control',
+  dependencies: ['prisma', 'jwt'],
+})

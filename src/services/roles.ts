@@ -1,0 +1,159 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { BuiltInRoleError, NotFoundError, RoleInUseError, ValidationError, withDetails } from '../errors.js'
+import type { Prisma } from '../generated/prisma/client.js'
+import { type Action, SYSTEM_SUBJECTS } from './access-control.js'
+
+export interface PermissionInput {
+  subject: string
+  action: Action
+  ownOnly?: boolean
+  fields?: string[] | null
+}
+
+export interface RoleInput {
+  name: string
+  description?: string
+  permissions: PermissionInput[]
+}
+
+export const roleSelect = {
+  id: true,
+  key: true,
+  name: true,
+  description: true,
+  createdAt: true,
+  updatedAt: true,
+  permissions: { select: { subject: true, action: true, ownOnly: true, fields: true }, orderBy: { subject: 'asc' } },
+  _count: { select: { users: true, tokens: true } },
+} as const satisfies Prisma.RoleSelect
+
+/** Subjects whose rows record who created them (`createdById`), so "own only" means something. */
+const OWNED_SUBJECTS = new Set(['media', 'tokens'])
+
+const CONTENT_SUBJECT = /^content:(\*|[a-z][a-z0-9-]*)$/
+
+/**
+ * Checks what the schema cannot: a known subject, publishing only of content, own-only only
+ * where rows have an owner, field lists only for content, no rule given twice.
+ */
+export function permissionProblems(permissions: PermissionInput[]): { in: string, path: string, message: string }[] {
+  const problems: { in: string, path: string, message: string }[] = []
+  const seen = new Set<string>()
+  permissions.forEach(({ subject, action, ownOnly, fields }, index) => {
+    const problem = (field: string, message: string) =>
+      problems.push({ in: 'body', path: `/permissions/${index}/${field}`, message })
+    const content = CONTENT_SUBJECT.test(subject)
+    if (!content && subject !== '*' && !(SYSTEM_SUBJECTS as readonly string[]).includes(subject)) {
+      problem('subject', `must be *, content:*, content:<api id> or one of ${SYSTEM_SUBJECTS.join(', ')}`)
+    }
+    if (action === 'publish' && !content && subject !== '*') problem('action', 'only content is published')
+    if (ownOnly === true && !content && !OWNED_SUBJECTS.has(subject)) {
+      problem('ownOnly', `applies to content, ${[...OWNED_SUBJECTS].join(' and ')} only`)
+    }
+    if (fields && !content) problem('fields', 'field lists apply to content only')
+    const key = `${subject} ${action}`
+    if (seen.has(key)) problem('action', `${subject}:${action} is given twice`)
+    seen.add(key)
+  })
+  return problems
+}
+
+function permissionRows(permissions: PermissionInput[]) {
+  const problems = permissionProblems(permissions)
+  if (problems.length > 0) throw withDetails(new ValidationError('Invalid permissions'), problems)
+  return permissions.map(({ subject, action, ownOnly = false, fields }) => ({
+    subject,
+    action,
+    ownOnly,
+    fields: fields ?? [],
+  }))
+}
+
+type RoleRow = Prisma.RoleGetPayload<{ select: typeof roleSelect }>
+
+/** The API shows an unlimited field list as null, not as the empty array it is stored as. */
+function presentRole({ _count, permissions, ...role }: RoleRow) {
+  return {
+    ...role,
+    permissions: permissions.map((p) => ({ ...p, fields: p.fields.length > 0 ? p.fields : null })),
+    holders: _count,
+  }
+}
+
+function createRoles(app: FastifyInstance) {
+  const { prisma } = app
+
+  async function editable(tx: Prisma.TransactionClient, id: string) {
+    const role = await tx.role.findUnique({ where: { id }, select: { key: true } })
+    if (role === null) throw new NotFoundError('No such role')
+    if (role.key === 'administrator') throw new BuiltInRoleError('The Administrator role can do everything and cannot be changed')
+    return role
+  }
+
+  return {
+    async list() {
+      const roles = await prisma.role.findMany({ select: roleSelect, orderBy: { createdAt: 'asc' } })
+      return roles.map(presentRole)
+    },
+
+    async get(id: string) {
+      const role = await prisma.role.findUnique({ where: { id }, select: roleSelect })
+      if (role === null) throw new NotFoundError('No such role')
+      return presentRole(role)
+    },
+
+    async create(input: RoleInput) {
+      const role = await prisma.role.create({
+        data: {
+          name: input.name,
+          description: input.description,
+          permissions: { create: permissionRows(input.permissions) },
+        },
+        select: roleSelect,
+      })
+      return presentRole(role)
+    },
+
+    /** `permissions`, when given, replaces the whole set; the change applies from the next request. */
+    async update(id: string, changes: Partial<RoleInput>) {
+      const rows = changes.permissions === undefined ? undefined : permissionRows(changes.permissions)
+      const role = await prisma.$transaction(async (tx) => {
+        await editable(tx, id)
+        return tx.role.update({
+          where: { id },
+          data: {
+            name: changes.name,
+            description: changes.description,
+            permissions: rows === undefined ? undefined : { deleteMany: {}, create: rows },
+          },
+          select: roleSelect,
+        })
+      })
+      return presentRole(role)
+    },
+
+    async remove(id: string): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        const role = await editable(tx, id)
+        if (role.key !== null) throw new BuiltInRoleError('Built-in roles cannot be deleted')
+        const users = await tx.user.count({ where: { roleId: id } })
+        const tokens = await tx.apiToken.count({ where: { roleId: id } })
+        if (users + tokens > 0) throw new RoleInUseError(users, tokens)
+        await tx.role.delete({ where: { id } })
+      })
+    },
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    roles: ReturnType<typeof createRoles>
+  }
+}
+
+async function rolesPlugin(app: FastifyInstance): Promise<void> {
+  app.decorate('roles', createRoles(app))
+}
+
+export default fp(rolesPlugin, { name: 'roles', dependencies: ['prisma'] })

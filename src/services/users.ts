@@ -1,0 +1,193 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { LastAdministratorError, NotFoundError, ValidationError, withDetails } from '../errors.js'
+import type { Prisma } from '../generated/prisma/client.js'
+import { hashPassword, verifyPassword } from './passwords.js'
+
+/** The columns of a user that leave the server: never the password hash. */
+export const userSelect = {
+  id: true,
+  email: true,
+  displayName: true,
+  isActive: true,
+  createdAt: true,
+  updatedAt: true,
+  role: { select: { id: true, key: true, name: true } },
+} as const satisfies Prisma.UserSelect
+
+export interface NewUser {
+  email: string
+  displayName: string
+  password: string
+  roleId: string
+  isActive?: boolean
+}
+
+export interface UserChanges {
+  email?: string
+  displayName?: string
+  password?: string
+  roleId?: string
+  isActive?: boolean
+}
+
+type Transaction = Prisma.TransactionClient
+
+/** Emails compare case-insensitively: they are stored trimmed and in lower case. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase()
+}
+
+function createUsers(app: FastifyInstance) {
+  const { prisma } = app
+
+  async function assertRole(tx: Transaction, roleId: string): Promise<void> {
+    const role = await tx.role.findUnique({ where: { id: roleId }, select: { key: true } })
+    if (role === null || role.key === 'public') {
+      throw withDetails(new ValidationError('roleId names no role a user can have'), [
+        { in: 'body', path: '/roleId', message: 'no such role (Public is for anonymous requests only)' },
+      ])
+    }
+  }
+
+  /**
+   * Runs a change to users, then refuses it if no active administrator would remain. The
+   * Administrator role's row is locked first, so two concurrent changes cannot each remove
+   * one of the last two administrators.
+   */
+  function keepingAnAdministrator<T>(change: (tx: Transaction) => Promise<T>): Promise<T> {
+    return prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM roles WHERE key = 'administrator' FOR UPDATE`
+      const result = await change(tx)
+      const administrators = await tx.user.count({ where: { isActive: true, role: { key: 'administrator' } } })
+      if (administrators === 0) throw new LastAdministratorError()
+      return result
+    })
+  }
+
+  async function revokeSessions(tx: Transaction, userId: string, except?: string): Promise<void> {
+    await tx.session.updateMany({
+      where: { userId, revokedAt: null, ...(except === undefined ? {} : { id: { not: except } }) },
+      data: { revokedAt: new Date() },
+    })
+  }
+
+  return {
+    async list(page: number, pageSize: number) {
+      const [data, total] = await prisma.$transaction([
+        prisma.user.findMany({ select: userSelect, orderBy: { createdAt: 'asc' }, skip: (page - 1) * pageSize, take: pageSize }),
+        prisma.user.count(),
+      ])
+      return { data, total }
+    },
+
+    async get(id: string) {
+      const user = await prisma.user.findUnique({ where: { id }, select: userSelect })
+      if (user === null) throw new NotFoundError('No such user')
+      return user
+    },
+
+    async create(input: NewUser) {
+      const passwordHash = await hashPassword(input.password)
+      return prisma.$transaction(async (tx) => {
+        await assertRole(tx, input.roleId)
+        return tx.user.create({
+          data: {
+            email: normalizeEmail(input.email),
+            displayName: input.displayName,
+            passwordHash,
+            roleId: input.roleId,
+            isActive: input.isActive,
+          },
+          select: userSelect,
+        })
+      })
+    },
+
+    /** A new password or disabling the account ends the user's sessions. */
+    async update(id: string, changes: UserChanges) {
+      const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password)
+      return keepingAnAdministrator(async (tx) => {
+        if (changes.roleId !== undefined) await assertRole(tx, changes.roleId)
+        const user = await tx.user.update({
+          where: { id },
+          data: {
+            email: changes.email === undefined ? undefined : normalizeEmail(changes.email),
+            displayName: changes.displayName,
+            roleId: changes.roleId,
+            isActive: changes.isActive,
+            passwordHash,
+          },
+          select: userSelect,
+        })
+        if (passwordHash !== undefined || changes.isActive === false) await revokeSessions(tx, id)
+        return user
+      })
+    },
+
+    async remove(id: string): Promise<void> {
+      await keepingAnAdministrator((tx) => tx.user.delete({ where: { id }, select: { id: true } }))
+    },
+
+    /** The signed-in user's own profile, with what their role lets them do. */
+    async me(id: string) {
+      const user = await prisma.user.findUniqueOrThrow({
+        where: { id },
+        select: {
+          ...userSelect,
+          role: {
+            select: {
+              ...userSelect.role.select,
+              permissions: { select: { subject: true, action: true, ownOnly: true, fields: true } },
+            },
+          },
+        },
+      })
+      const permissions = user.role.permissions.map((p) => ({ ...p, fields: p.fields.length > 0 ? p.fields : null }))
+      return { ...user, role: { ...user.role, permissions } }
+    },
+
+    /** A user changing their own password; their other sessions end. */
+    async changePassword(id: string, sessionId: string, currentPassword: string, newPassword: string) {
+      const { passwordHash } = await prisma.user.findUniqueOrThrow({ where: { id }, select: { passwordHash: true } })
+      if (passwordHash === null || !(await verifyPassword(currentPassword, passwordHash))) {
+        throw withDetails(new ValidationError('The current password is wrong'), [
+          { in: 'body', path: '/currentPassword', message: 'is wrong' },
+        ])
+      }
+      const newHash = await hashPassword(newPassword)
+      await prisma.$transaction(async (tx) => {
+        await tx.user.update({ where: { id }, data: { passwordHash: newHash } })
+        await revokeSessions(tx, id, sessionId)
+      })
+    },
+
+    /** An administrator (the CLI's `admin create`, or GUDANG_ADMIN_EMAIL on first start). */
+    async createAdministrator(email: string, password: string, displayName = 'Administrator') {
+      const role = await prisma.role.findUniqueOrThrow({ where: { key: 'administrator' }, select: { id: true } })
+      return this.create({ email, password, displayName, roleId: role.id })
+    },
+
+    /** With GUDANG_ADMIN_EMAIL/PASSWORD set and no user yet, creates the first administrator. */
+    async bootstrap(): Promise<void> {
+      const { GUDANG_ADMIN_EMAIL: email, GUDANG_ADMIN_PASSWORD: password } = app.config
+      if (email === undefined || password === undefined || (await prisma.user.count()) > 0) return
+      await this.createAdministrator(email, password)
+      app.log.info({ email }, 'created the first administrator from GUDANG_ADMIN_EMAIL')
+    },
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    users: ReturnType<typeof createUsers>
+  }
+}
+
+async function usersPlugin(app: FastifyInstance): Promise<void> {
+  const users = createUsers(app)
+  app.decorate('users', users)
+  app.addHook('onReady', () => users.bootstrap())
+}
+
+export default fp(usersPlugin, { name: 'users', dependencies: ['prisma'] })
