@@ -54,3 +54,55 @@ export async function build(t: Test, values: Record<string, unknown> = {}, optio
   })
   return app
 }
+
+type App = Awaited<ReturnType<typeof build>>
+
+/** The first administrator of apps made with `buildWithAdmin`. */
+export const ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple' }
+
+/** Builds the app with its first administrator created from GUDANG_ADMIN_EMAIL/PASSWORD. */
+export function buildWithAdmin(t: Test, values: Record<string, unknown> = {}, options: BuildOptions = {}) {
+  return build(t, { GUDANG_ADMIN_EMAIL: ADMIN.email, GUDANG_ADMIN_PASSWORD: ADMIN.password, ...values }, options)
+}
+
+export function bearer(token: string): { authorization: string } {
+  return { authorization: `Bearer ${token}` }
+}
+
+export interface SignedIn {
+  accessToken: string
+  refreshToken: string
+  user: { id: string, email: string }
+  headers: { authorization: string }
+}
+
+/** Signs in through POST /auth/login; fails the test unless it answers 200. */
+export async function login(app: App, email = ADMIN.email, password = ADMIN.password): Promise<SignedIn> {
+  const res = await app.inject({ method: 'POST', url: '/auth/login', payload: { email, password } })
+  if (res.statusCode !== 200) throw new Error(`login as ${email} answered ${res.statusCode}: ${res.body}`)
+  const { accessToken, refreshToken, user } = res.json().data
+  return { accessToken, refreshToken, user, headers: bearer(accessToken) }
+}
+
+/** The id of a role by its key (built-in) or name, read through the API as an administrator. */
+export async function roleId(app: App, admin: SignedIn, keyOrName: string): Promise<string> {
+  const res = await app.inject({ url: '/api/admin/roles', headers: admin.headers })
+  const roles: { id: string, key: string | null, name: string }[] = res.json().data
+  const role = roles.find((r) => r.key === keyOrName || r.name === keyOrName)
+  if (role === undefined) throw new Error(`no role ${keyOrName}`)
+  return role.id
+}
+
+/** Creates a user with a role through the API and signs them in. */
+export async function signInAs(app: App, admin: SignedIn, role: string) {
+  const email = `${role.toLowerCase().replace(/\W/g, '')}-${randomUUID()}@example.com`
+  const password = 'a long enough password'
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/admin/users',
+    headers: admin.headers,
+    payload: { email, displayName: role, password, roleId: await roleId(app, admin, role) },
+  })
+  if (res.statusCode !== 201) throw new Error(`creating a user answered ${res.statusCode}: ${res.body}`)
+  return login(app, email, password)
+}
