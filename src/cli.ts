@@ -1,10 +1,14 @@
 import path from 'node:path'
+import { Writable } from 'node:stream'
+import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
+import { buildApp } from './app.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { openDatabase } from './infra/database.js'
 import { applyMigrations, createMigration } from './infra/migrations.js'
 import { migrationsDir, prismaSchemaPath, version } from './package.js'
 import { startServer } from './server.js'
+import { normalizeEmail } from './services/users.js'
 
 const usage = `Usage: gudang <command> [options]
 
@@ -14,11 +18,18 @@ Commands:
   migrate                    Apply pending migrations to the database and exit
   migrate create <name>      Write a new migration from the changes in prisma/schema.prisma
                              (needs no database)
+  admin create --email <e>   Create an administrator (applies pending migrations first);
+                             asks for the password unless --password is given. Stop a
+                             server on the embedded database first: it holds the folder.
 
 Options:
   --schema <file>            With migrate create: the schema to read; its migrations
                              are in the migrations/ folder beside it (default
                              prisma/schema.prisma)
+  --email <email>            With admin create: the administrator's email
+  --password <password>      With admin create: the password (visible to other users of
+                             the machine in the process list: prefer the prompt)
+  --name <display name>      With admin create: the display name (default Administrator)
   -h, --help                 Show this help
   -v, --version              Show the version
 
@@ -53,6 +64,62 @@ async function create(name: string | undefined, schemaPath: string): Promise<voi
   )
 }
 
+/** Reads the password from the terminal without echoing it, or one line from a pipe. */
+async function askPassword(): Promise<string> {
+  const terminal = process.stdin.isTTY === true
+  let muted = false
+  const output = new Writable({
+    write(chunk, _encoding, done) {
+      if (!muted) process.stderr.write(chunk)
+      done()
+    },
+  })
+  const prompt = createInterface({ input: process.stdin, output, terminal })
+  try {
+    const ask = async (question: string) => {
+      muted = false
+      const answer = prompt.question(question)
+      muted = true
+      const line = await answer
+      if (terminal) process.stderr.write('\n')
+      return line
+    }
+    const password = await ask('Password (12 characters or more): ')
+    /* c8 ignore next 3: tests pipe the password; only a terminal is asked twice */
+    if (terminal && (await ask('Repeat the password: ')) !== password) {
+      throw new UsageError('The passwords differ')
+    }
+    return password
+  } finally {
+    prompt.close()
+  }
+}
+
+interface AdministratorOptions {
+  email?: string
+  password?: string
+  name?: string
+}
+
+async function createAdministrator(config: Config, { email, password, name }: AdministratorOptions) {
+  if (email === undefined || !/^[^@\s]+@[^@\s]+$/.test(email)) {
+    throw new UsageError('admin create needs --email <email>')
+  }
+  const secret = password ?? (await askPassword())
+  if (secret.length < 12 || secret.length > 256) throw new UsageError('The password needs 12 to 256 characters')
+  const app = buildApp(config, { logger: false })
+  try {
+    await app.ready()
+    if ((await app.prisma.user.count({ where: { email: normalizeEmail(email) } })) > 0) {
+      throw new UsageError(`A user with the email ${email} exists already`)
+    }
+    const user = await app.users.createAdministrator(email, secret, name)
+    console.log(`Created the administrator ${user.email}. Sign in with POST /auth/login.`)
+  } finally {
+    await app.close()
+  }
+}
+
 function parseCommandLine(argv: string[]) {
   try {
     return parseArgs({
@@ -62,6 +129,9 @@ function parseCommandLine(argv: string[]) {
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
         schema: { type: 'string', default: prismaSchemaPath },
+        email: { type: 'string' },
+        password: { type: 'string' },
+        name: { type: 'string' },
       },
     })
   } catch (error) {
@@ -90,6 +160,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'migrate' && subcommand === 'create' && rest.length === 0) {
     await create(name, path.resolve(values.schema))
+    return 0
+  }
+  if (command === 'admin' && subcommand === 'create' && name === undefined) {
+    await createAdministrator(loadConfig(), values)
     return 0
   }
   throw new UsageError(`Unknown command: ${positionals.join(' ')}\n\n${usage}`)

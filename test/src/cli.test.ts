@@ -1,55 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { type AddressInfo, createServer } from 'node:net'
-import { appendFile, cp, mkdtemp, readFile } from 'node:fs/promises'
+import { appendFile, cp, readFile } from 'node:fs/promises'
 import path from 'node:path'
-import t, { type Test } from 'tap'
-import { run } from '../../src/cli.js'
+import t from 'tap'
 import { packageRoot, version } from '../../src/package.js'
-import { testDatabase } from '../helper.js'
+import { cliRunner } from '../cli-runner.js'
 
-const bin = path.join(packageRoot, 'src', 'bin.ts')
-// The working directory of every run: no .env file, nothing of the repository's.
-const workdir = t.testdir()
-
-/** Starts `gudang <args>` the way a user would, with only the given environment. */
-function gudang(args: string[], env: Record<string, string> = {}): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [...process.execArgv, bin, ...args], {
-    cwd: workdir,
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
-  })
-  let output = ''
-  child.stdout.on('data', (chunk) => {
-    output += chunk
-  })
-  child.stderr.on('data', (chunk) => {
-    output += chunk
-  })
-  return Object.assign(child, { output: () => output })
-}
-
-async function runProcess(args: string[], env: Record<string, string> = {}) {
-  const child = gudang(args, env)
-  const [code] = await once(child, 'exit')
-  return { code, output: child.output() }
-}
-
-/** A database of the test's own: a PGlite folder, or a fresh PostgreSQL database. */
-async function databaseEnv(t: Test): Promise<Record<string, string>> {
-  const { values } = await testDatabase(t)
-  if (values.DATABASE_URL) return { DATABASE_URL: values.DATABASE_URL }
-  const dataDir = await mkdtemp(path.join(workdir, 'db-'))
-  return { GUDANG_DATA_DIR: path.relative(workdir, dataDir) }
-}
-
-/** Runs a command line in this process, with what it prints. */
-async function runHere(t: Test, argv: string[]) {
-  const logs = t.capture(console, 'log')
-  const errors = t.capture(console, 'error')
-  const code = await run(argv)
-  const output = [...logs(), ...errors()].map((call) => call.args.join(' ')).join('\n')
-  return { code, output }
-}
+const { workdir, gudang, runProcess, databaseEnv, runHere } = cliRunner(t)
 
 t.test('--help lists the commands', async (t) => {
   const { code, output } = await runHere(t, ['--help'])
