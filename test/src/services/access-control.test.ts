@@ -1,0 +1,258 @@
+import { createHmac } from 'node:crypto'
+import t from 'tap'
+import { assertWritableFields, readableFields } from '../../../src/services/access-control.js'
+import { bearer, build, buildWithAdmin, login, roleId, signInAs } from '../../helper.js'
+
+type App = Awaited<ReturnType<typeof build>>
+
+/**
+ * Row-owned content arrives with the entries API; until then these routes stand in for it: a
+ * `notes` table whose rows record their creator, guarded like entries will be.
+ */
+function addNotes(app: App): void {
+  app.addHook('onReady', async () => {
+    await app.prisma.$executeRawUnsafe(
+      'CREATE TABLE notes (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), created_by_id uuid NOT NULL, data jsonb NOT NULL)',
+    )
+  })
+  type Note = { id: string, data: Record<string, unknown> }
+  app.post('/api/admin/notes', { config: { access: { subject: 'content:note', action: 'create' } } }, async (request, reply) => {
+    const data = request.body as Record<string, unknown>
+    assertWritableFields(request.grant, data)
+    const userId = request.principal.kind === 'user' ? request.principal.userId : null
+    const [note] = await app.prisma.$queryRaw<Note[]>`
+      INSERT INTO notes (created_by_id, data) VALUES (${userId}::uuid, ${JSON.stringify(data)}::jsonb) RETURNING id, data`
+    return reply.status(201).send({ data: note })
+  })
+  app.get('/api/admin/notes/:id', { config: { access: { subject: 'content:note', action: 'read' } } }, async (request, reply) => {
+    const { id } = request.params as { id: string }
+    const owner = request.grant.where.createdById ?? null
+    const [note] = await app.prisma.$queryRaw<Note[]>`
+      SELECT id, data FROM notes WHERE id = ${id}::uuid AND (${owner}::uuid IS NULL OR created_by_id = ${owner}::uuid)`
+    if (note === undefined) return reply.status(404).send({ code: 'GUDANG_ERR_NOT_FOUND' })
+    return { data: { id: note.id, data: readableFields(request.grant, note.data) } }
+  })
+  app.patch('/api/admin/notes/:id', { config: { access: { subject: 'content:note', action: 'update' } } }, async (request, reply) => {
+    const { id } = request.params as { id: string }
+    const data = request.body as Record<string, unknown>
+    assertWritableFields(request.grant, data)
+    const owner = request.grant.where.createdById ?? null
+    const updated = await app.prisma.$executeRaw`
+      UPDATE notes SET data = data || ${JSON.stringify(data)}::jsonb
+      WHERE id = ${id}::uuid AND (${owner}::uuid IS NULL OR created_by_id = ${owner}::uuid)`
+    return updated === 0 ? reply.status(404).send({ code: 'GUDANG_ERR_NOT_FOUND' }) : { data: { id } }
+  })
+  app.post('/api/admin/notes/:id/publish', { config: { access: { subject: 'content:note', action: 'publish' } } }, async () => ({
+    data: { published: true },
+  }))
+}
+
+/** An HS256 (or unsigned) JWT made by hand, the way an attacker would. */
+function jwt(payload: object, secret: string, alg = 'HS256'): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const unsigned = `${encode({ alg, typ: 'JWT' })}.${encode(payload)}`
+  if (alg === 'none') return `${unsigned}.`
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`
+}
+
+t.test('a route under /api or /auth that declares no access stops the app from starting', async (t) => {
+  const app = await build(t)
+  app.register(async (feature) => {
+    feature.get('/forgotten', async () => ({ open: true }))
+  }, { prefix: '/api/admin' })
+  await t.rejects(async () => app.ready(), /GET \/api\/admin\/forgotten declares no config.access/)
+})
+
+t.test('routes elsewhere (health, docs) need no declaration', async (t) => {
+  const app = await build(t)
+  app.get('/elsewhere', async () => ({ open: true }))
+  t.equal((await app.inject({ url: '/elsewhere' })).statusCode, 200)
+})
+
+t.test('no credentials: 401; credentials without the permission: 403; the Public role grants anonymous access', async (t) => {
+  const app = await buildWithAdmin(t)
+  addNotes(app)
+  const admin = await login(app)
+  const created = await app.inject({ method: 'POST', url: '/api/admin/notes', headers: admin.headers, payload: { title: 'Hi' } })
+  t.equal(created.statusCode, 201)
+  const note = `/api/admin/notes/${created.json().data.id}`
+
+  const anonymous = await app.inject({ url: note })
+  t.equal(anonymous.statusCode, 401)
+  t.equal(anonymous.headers['www-authenticate'], 'Bearer')
+  t.equal(anonymous.json().code, 'GUDANG_ERR_UNAUTHENTICATED')
+
+  const delivery = await app.inject({
+    method: 'POST',
+    url: '/api/admin/tokens',
+    headers: admin.headers,
+    payload: { name: 'site', kind: 'delivery' },
+  })
+  const token = bearer(delivery.json().data.accessKey)
+  t.equal((await app.inject({ url: note, headers: token })).statusCode, 200, 'a delivery token reads content')
+  const write = await app.inject({ method: 'PATCH', url: note, headers: token, payload: { title: 'Defaced' } })
+  t.equal(write.statusCode, 403)
+  t.match(write.json(), {
+    code: 'GUDANG_ERR_FORBIDDEN',
+    message: 'Missing permission content:note:update',
+    details: { subject: 'content:note', action: 'update' },
+  })
+
+  const publicRole = await roleId(app, admin, 'public')
+  const grant = await app.inject({
+    method: 'PATCH',
+    url: `/api/admin/roles/${publicRole}`,
+    headers: admin.headers,
+    payload: { permissions: [{ subject: 'content:note', action: 'read' }] },
+  })
+  t.equal(grant.statusCode, 200)
+  t.equal((await app.inject({ url: note })).statusCode, 200, 'anonymous reads once Public may')
+  t.equal((await app.inject({ method: 'PATCH', url: note, payload: { title: 'x' } })).statusCode, 401)
+})
+
+t.test('an Author edits only their own entries (another\'s answers 404) and cannot publish (403)', async (t) => {
+  const app = await buildWithAdmin(t)
+  addNotes(app)
+  const admin = await login(app)
+  const [ann, bob, editor] = [
+    await signInAs(app, admin, 'author'),
+    await signInAs(app, admin, 'author'),
+    await signInAs(app, admin, 'editor'),
+  ]
+  const created = await app.inject({ method: 'POST', url: '/api/admin/notes', headers: ann.headers, payload: { title: 'Ann\'s' } })
+  t.equal(created.statusCode, 201)
+  const note = `/api/admin/notes/${created.json().data.id}`
+
+  const others = await app.inject({ method: 'PATCH', url: note, headers: bob.headers, payload: { title: 'Bob was here' } })
+  t.equal(others.statusCode, 404, 'the row limit is part of the query: another author\'s entry is not found')
+  t.equal((await app.inject({ url: note, headers: bob.headers })).statusCode, 200, 'authors read every entry')
+  t.equal((await app.inject({ method: 'PATCH', url: note, headers: ann.headers, payload: { title: 'Mine' } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'PATCH', url: note, headers: editor.headers, payload: { title: 'Edited' } })).statusCode, 200)
+  t.same((await app.inject({ url: note, headers: bob.headers })).json().data.data, { title: 'Edited' })
+
+  const publish = await app.inject({ method: 'POST', url: `${note}/publish`, headers: ann.headers })
+  t.equal(publish.statusCode, 403)
+  t.match(publish.json(), { code: 'GUDANG_ERR_FORBIDDEN', details: { subject: 'content:note', action: 'publish' } })
+  t.equal((await app.inject({ method: 'POST', url: `${note}/publish`, headers: editor.headers })).statusCode, 200)
+})
+
+t.test('field allow-lists shape what is read and refuse writes to other fields; a type\'s own rule wins', async (t) => {
+  const app = await buildWithAdmin(t)
+  addNotes(app)
+  const admin = await login(app)
+  const created = await app.inject({
+    method: 'POST',
+    url: '/api/admin/notes',
+    headers: admin.headers,
+    payload: { title: 'Draft', body: 'Secret body', price: 3 },
+  })
+  const note = `/api/admin/notes/${created.json().data.id}`
+  const role = await app.inject({
+    method: 'POST',
+    url: '/api/admin/roles',
+    headers: admin.headers,
+    payload: {
+      name: 'Proofreader',
+      permissions: [
+        { subject: 'content:*', action: 'read' },
+        { subject: 'content:note', action: 'read', fields: ['title', 'body'] },
+        { subject: 'content:note', action: 'update', fields: ['title'] },
+      ],
+    },
+  })
+  t.equal(role.statusCode, 201, role.body)
+  const proofreader = await signInAs(app, admin, 'Proofreader')
+
+  t.same((await app.inject({ url: note, headers: proofreader.headers })).json().data.data, { title: 'Draft', body: 'Secret body' })
+  const forbidden = await app.inject({
+    method: 'PATCH',
+    url: note,
+    headers: proofreader.headers,
+    payload: { title: 'Final', body: 'Rewritten', price: 0 },
+  })
+  t.equal(forbidden.statusCode, 403)
+  t.match(forbidden.json(), { code: 'GUDANG_ERR_FORBIDDEN', details: { fields: ['body', 'price'] } })
+  t.same((await app.inject({ url: note, headers: admin.headers })).json().data.data, {
+    title: 'Draft',
+    body: 'Secret body',
+    price: 3,
+  }, 'the refused write changed nothing')
+  t.equal((await app.inject({ method: 'PATCH', url: note, headers: proofreader.headers, payload: { title: 'Final' } })).statusCode, 200)
+})
+
+t.test('forged, unsigned, expired and malformed access tokens are refused', async (t) => {
+  const secret = 'a-test-secret-that-is-long-enough-0123456789'
+  const app = await buildWithAdmin(t, { GUDANG_JWT_SECRET: secret })
+  const admin = await login(app)
+  const me = (authorization: string) => app.inject({ url: '/auth/me', headers: { authorization } })
+  t.equal((await me(`Bearer ${admin.accessToken}`)).statusCode, 200)
+  const [, payload] = admin.accessToken.split('.')
+  const claims = JSON.parse(Buffer.from(String(payload), 'base64url').toString())
+  const now = Math.floor(Date.now() / 1000)
+
+  t.equal((await me(`Bearer ${jwt(claims, secret)}`)).statusCode, 200, 'the hand-made token is right when signed right')
+  const cases: [string, string, RegExp][] = [
+    ['forged', jwt(claims, 'another secret that is long enough too'), /not valid/],
+    ['unsigned (alg none)', jwt(claims, secret, 'none'), /not valid/],
+    ['expired', jwt({ ...claims, iat: now - 120, exp: now - 60 }, secret), /expired/],
+    ['garbage', 'not-a-jwt', /not valid/],
+  ]
+  for (const [name, token, reason] of cases) {
+    const res = await me(`Bearer ${token}`)
+    t.equal(res.statusCode, 401, name)
+    t.equal(res.json().code, 'GUDANG_ERR_INVALID_TOKEN', name)
+    t.match(res.json().message, reason, name)
+    t.equal(res.headers['www-authenticate'], 'Bearer error="invalid_token"', name)
+  }
+  const basic = await me('Basic YWRtaW46YWRtaW4=')
+  t.equal(basic.statusCode, 401)
+  t.match(basic.json(), { code: 'GUDANG_ERR_INVALID_TOKEN', message: /Bearer/ })
+  const otherUser = await me(`Bearer ${jwt({ ...claims, sub: '0195f0a0-0000-7000-8000-000000000000' }, secret)}`)
+  t.equal(otherUser.statusCode, 401, 'a token whose user is not the session\'s is refused')
+})
+
+t.test('the generated signing key is kept in the database and shared by every instance', async (t) => {
+  const app = await buildWithAdmin(t)
+  const admin = await login(app)
+  const stored = await app.prisma.systemSecret.findUniqueOrThrow({ where: { name: 'jwt' } })
+  t.ok(stored.value.length >= 64)
+  const [header, payload, signature] = admin.accessToken.split('.')
+  t.equal(createHmac('sha256', stored.value).update(`${header}.${payload}`).digest('base64url'), signature)
+  t.equal(JSON.parse(Buffer.from(String(header), 'base64url').toString()).alg, 'HS256')
+})
+
+t.test('routes for signed-in users refuse API tokens (403) and anonymous requests (401)', async (t) => {
+  const app = await buildWithAdmin(t)
+  const admin = await login(app)
+  const token = await app.inject({
+    method: 'POST',
+    url: '/api/admin/tokens',
+    headers: admin.headers,
+    payload: { name: 'full', kind: 'full' },
+  })
+  const res = await app.inject({ url: '/auth/me', headers: bearer(token.json().data.accessKey) })
+  t.equal(res.statusCode, 403)
+  t.match(res.json(), { code: 'GUDANG_ERR_FORBIDDEN', message: 'Only a signed-in user may do this' })
+  t.equal((await app.inject({ url: '/auth/me' })).statusCode, 401)
+  t.equal((await app.inject({ url: '/api/admin/users', headers: bearer(token.json().data.accessKey) })).statusCode, 403)
+})
+
+t.test('OpenAPI documents the security scheme and the access of every route', async (t) => {
+  const app = await build(t)
+  const doc = (await app.inject({ url: '/docs/json' })).json()
+  t.match(doc.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer' })
+  const listUsers = doc.paths['/api/admin/users/'].get
+  t.same(listUsers.security, [{ bearerAuth: [] }])
+  t.match(listUsers.description, /Requires permission `users:read`/)
+  t.same(listUsers['x-gudang-access'], { subject: 'users', action: 'read' })
+  t.ok(listUsers.responses['401'] && listUsers.responses['403'], 'the refusals are documented')
+  t.match(doc.paths['/auth/me'].get.description, /Requires a signed-in user/)
+  t.same(doc.paths['/auth/login'].post.security, [], 'login needs no token')
+  for (const [path, operations] of Object.entries<Record<string, { security?: unknown }>>(doc.paths)) {
+    if (!/^\/(api|auth)\//.test(path)) continue
+    for (const [method, operation] of Object.entries(operations)) {
+      t.ok(operation.security !== undefined, `${method.toUpperCase()} ${path} documents its access`)
+    }
+  }
+  t.notMatch(JSON.stringify(doc), /passwordHash|tokenHash/, 'no schema mentions a hash')
+})
