@@ -15,7 +15,32 @@ t.test('every setting has a default, and no database URL means the embedded data
     GUDANG_BODY_LIMIT: 1_048_576,
     GUDANG_TRUST_PROXY: false,
     GUDANG_SHUTDOWN_TIMEOUT: 10_000,
+    GUDANG_ACCESS_TOKEN_TTL: 900,
+    GUDANG_REFRESH_TOKEN_TTL: 2_592_000,
+    GUDANG_LOGIN_MAX_ATTEMPTS: 10,
+    GUDANG_LOGIN_MAX_ATTEMPTS_PER_IP: 50,
+    GUDANG_LOGIN_WINDOW: 900,
   })
+})
+
+t.test('the first administrator needs an email and a password of 12 characters or more, together', async (t) => {
+  const both = load({ GUDANG_ADMIN_EMAIL: 'admin@example.com', GUDANG_ADMIN_PASSWORD: 'twelve chars' })
+  t.equal(both.GUDANG_ADMIN_EMAIL, 'admin@example.com')
+  t.throws(() => load({ GUDANG_ADMIN_EMAIL: 'admin@example.com' }), {
+    name: 'ConfigError',
+    message: 'invalid configuration: GUDANG_ADMIN_EMAIL and GUDANG_ADMIN_PASSWORD go together',
+  })
+  t.throws(() => load({ GUDANG_ADMIN_PASSWORD: 'twelve chars' }), { message: /go together/ })
+  t.throws(() => load({ GUDANG_ADMIN_EMAIL: 'admin@example.com', GUDANG_ADMIN_PASSWORD: 'short' }), {
+    message: /GUDANG_ADMIN_PASSWORD must NOT have fewer than 12 characters/,
+  })
+  t.throws(() => load({ GUDANG_ADMIN_EMAIL: 'admin', GUDANG_ADMIN_PASSWORD: 'twelve chars' }), {
+    message: /GUDANG_ADMIN_EMAIL must match pattern/,
+  })
+})
+
+t.test('a JWT secret must be long enough to resist guessing', async (t) => {
+  t.throws(() => load({ GUDANG_JWT_SECRET: 'secret' }), { message: /GUDANG_JWT_SECRET must NOT have fewer than 32 characters/ })
 })
 
 t.test('values given as environment strings are converted', async (t) => {
