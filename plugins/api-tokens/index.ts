@@ -45,16 +45,17 @@ const apiTokens: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['tokens'],
         summary: 'Create an API token',
-        description: 'The answer holds the token\'s value, `accessKey`: it is shown this once and only its hash is kept.',
+        description: 'The answer holds the token\'s value, `accessKey`: it is shown this once and only its hash is kept. '
+          + 'A token cannot grant more than its creator holds (403).',
         body: NewApiTokenSchema,
-        response: { 201: Item(IssuedApiTokenSchema), ...errorResponses(400, 409) },
+        response: { 201: Item(IssuedApiTokenSchema), ...errorResponses(400, 403, 409) },
       },
     },
     async (request, reply) => {
       const { principal, body } = request
-      const createdBy = principal.kind === 'user' ? principal.userId : undefined
+      const userId = principal.kind === 'user' ? principal.userId : undefined
       const expiresAt = body.expiresAt === undefined ? undefined : new Date(body.expiresAt)
-      const token = await app.apiTokens.create(createdBy, { ...body, expiresAt })
+      const token = await app.apiTokens.create({ userId, held: principal.rules }, { ...body, expiresAt })
       return reply.status(201).send({ data: token })
     },
   )

@@ -40,11 +40,15 @@ const roles: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['roles'],
         summary: 'Create a custom role',
+        description: 'Nobody grants permissions they do not hold (403).',
         body: NewRoleSchema,
-        response: { 201: Item(Role), ...errorResponses(400, 409) },
+        response: { 201: Item(Role), ...errorResponses(400, 403, 409) },
       },
     },
-    async (request, reply) => reply.status(201).send({ data: await app.roles.create(request.body) }),
+    async (request, reply) => {
+      const created = await app.roles.create(request.body, request.principal.rules)
+      return reply.status(201).send({ data: created })
+    },
   )
 
   app.patch(
@@ -54,13 +58,14 @@ const roles: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['roles'],
         summary: 'Change a role',
-        description: '`permissions`, when given, replaces the whole set. The Administrator role cannot be changed (409).',
+        description: '`permissions`, when given, replaces the whole set. The Administrator role cannot be changed (409); '
+          + 'neither can a role, nor into a role, that holds permissions you do not (403).',
         params: IdParamsSchema,
         body: RoleChangesSchema,
-        response: { 200: Item(Role), ...errorResponses(400, 404, 409) },
+        response: { 200: Item(Role), ...errorResponses(400, 403, 404, 409) },
       },
     },
-    async (request) => ({ data: await app.roles.update(request.params.id, request.body) }),
+    async (request) => ({ data: await app.roles.update(request.params.id, request.body, request.principal.rules) }),
   )
 
   app.delete(
@@ -72,11 +77,11 @@ const roles: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Delete a custom role',
         description: 'Built-in roles, and roles that users or tokens hold, cannot be deleted (409).',
         params: IdParamsSchema,
-        response: { 204: { type: 'null' }, ...errorResponses(404, 409) },
+        response: { 204: { type: 'null' }, ...errorResponses(403, 404, 409) },
       },
     },
     async (request, reply) => {
-      await app.roles.remove(request.params.id)
+      await app.roles.remove(request.params.id, request.principal.rules)
       return reply.status(204).send(null)
     },
   )

@@ -37,11 +37,15 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['users'],
         summary: 'Create a user',
+        description: 'Only with a role whose permissions you hold yourself (403 otherwise).',
         body: NewUserSchema,
-        response: { 201: Item(User), ...errorResponses(400, 409) },
+        response: { 201: Item(User), ...errorResponses(400, 403, 409) },
       },
     },
-    async (request, reply) => reply.status(201).send({ data: await app.users.create(request.body) }),
+    async (request, reply) => {
+      const created = await app.users.create(request.body, request.principal.rules)
+      return reply.status(201).send({ data: created })
+    },
   )
 
   app.patch(
@@ -52,13 +56,14 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['users'],
         summary: 'Change a user',
         description: 'A new password or disabling the user ends their sessions. The last active administrator '
-          + 'cannot be disabled or given another role (409).',
+          + 'cannot be disabled or given another role (409). A user whose role holds permissions you do not, '
+          + 'or a role like that, is out of your reach (403).',
         params: IdParamsSchema,
         body: UserChangesSchema,
-        response: { 200: Item(User), ...errorResponses(400, 404, 409) },
+        response: { 200: Item(User), ...errorResponses(400, 403, 404, 409) },
       },
     },
-    async (request) => ({ data: await app.users.update(request.params.id, request.body) }),
+    async (request) => ({ data: await app.users.update(request.params.id, request.body, request.principal.rules) }),
   )
 
   app.delete(
@@ -68,13 +73,14 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['users'],
         summary: 'Delete a user',
-        description: 'The last active administrator cannot be deleted (409). Their API tokens stay, without a creator.',
+        description: 'The last active administrator cannot be deleted (409), nor a user whose role holds '
+          + 'permissions you do not (403). Their API tokens stay, without a creator.',
         params: IdParamsSchema,
-        response: { 204: { type: 'null' }, ...errorResponses(404, 409) },
+        response: { 204: { type: 'null' }, ...errorResponses(403, 404, 409) },
       },
     },
     async (request, reply) => {
-      await app.users.remove(request.params.id)
+      await app.users.remove(request.params.id, request.principal.rules)
       return reply.status(204).send(null)
     },
   )

@@ -59,7 +59,7 @@ function rule(subject: string, action: Action): Rule {
 const readPublished = [rule('content:*', 'read'), rule('media', 'read')]
 
 /** API tokens of the fixed kinds; `custom` tokens follow their role. */
-const TOKEN_RULES: Record<Exclude<ApiTokenKind, 'custom'>, Rule[]> = {
+export const TOKEN_RULES: Record<Exclude<ApiTokenKind, 'custom'>, Rule[]> = {
   delivery: readPublished,
   preview: readPublished,
   full: [
@@ -79,6 +79,45 @@ export function ruleFor(rules: Rule[], subject: string, action: string): Rule | 
     if (found) return found
   }
   return undefined
+}
+
+/** A content type no rule names: what `content:*` and `*` grant for every other type. */
+const ANY_OTHER_TYPE = 'content:\u0000'
+
+/**
+ * The permissions (`subject:action`) in `requested` that `held` does not include: an action
+ * held for fewer rows (own only) or fewer fields, or not at all. Nobody hands out more than
+ * they hold, whether through a role, a user's role or an API token.
+ */
+export function exceededPermissions(held: Rule[], requested: Rule[]): string[] {
+  const subjects = new Set([...SYSTEM_SUBJECTS, ANY_OTHER_TYPE])
+  for (const { subject } of [...held, ...requested]) if (subject !== '*' && subject !== 'content:*') subjects.add(subject)
+  const exceeded: string[] = []
+  for (const subject of subjects) {
+    for (const action of ACTIONS) {
+      const wanted = ruleFor(requested, subject, action)
+      if (wanted === undefined) continue
+      const have = ruleFor(held, subject, action)
+      const fewerRows = have !== undefined && have.ownOnly && !wanted.ownOnly
+      const fewerFields = have !== undefined && have.fields.length > 0
+        && (wanted.fields.length === 0 || wanted.fields.some((field) => !have.fields.includes(field)))
+      if (have === undefined || fewerRows || fewerFields) {
+        exceeded.push(`${subject === ANY_OTHER_TYPE ? 'content:*' : subject}:${action}`)
+      }
+    }
+  }
+  return exceeded
+}
+
+/** Refuses to hand out `requested` unless the caller holds all of it. */
+export function assertHeld(held: Rule[], requested: Rule[]): void {
+  const exceeded = exceededPermissions(held, requested)
+  if (exceeded.length > 0) {
+    throw withDetails(
+      new ForbiddenError(`You cannot grant permissions you do not hold: ${exceeded.join(', ')}`),
+      { permissions: exceeded },
+    )
+  }
 }
 
 /** The fields of `data` the grant lets the caller read. */

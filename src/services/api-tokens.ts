@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import { NotFoundError, ValidationError, withDetails } from '../errors.js'
 import type { Prisma } from '../generated/prisma/client.js'
 import type { ApiTokenKind } from '../generated/prisma/enums.js'
-import type { Grant } from './access-control.js'
+import { assertHeld, type Grant, type Rule, TOKEN_RULES } from './access-control.js'
 import { newOpaqueToken } from './opaque-tokens.js'
 
 export interface NewApiToken {
@@ -47,7 +47,13 @@ function createApiTokens(app: FastifyInstance) {
     async list(grant: Grant, page: number, pageSize: number) {
       const where = grant.where
       const [data, total] = await prisma.$transaction([
-        prisma.apiToken.findMany({ where, select: apiTokenSelect, orderBy: { createdAt: 'asc' }, skip: (page - 1) * pageSize, take: pageSize }),
+        prisma.apiToken.findMany({
+          where,
+          select: apiTokenSelect,
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+          skip: (page - 1) * pageSize,
+          take: pageSize,
+        }),
         prisma.apiToken.count({ where }),
       ])
       return { data, total }
@@ -59,18 +65,27 @@ function createApiTokens(app: FastifyInstance) {
       return token
     },
 
-    async create(createdById: string | undefined, input: NewApiToken) {
+    /** A token never grants more than its creator (`held`) holds. */
+    async create(creator: { userId: string | undefined, held: Rule[] }, input: NewApiToken) {
       if ((input.kind === 'custom') !== (input.roleId !== undefined)) {
         throw invalid('/roleId', 'is required for a custom token and only for one')
       }
-      if (input.expiresAt !== undefined && input.expiresAt <= new Date()) {
-        throw invalid('/expiresAt', 'must be in the future')
+      // Also false for an invalid date (a leap second passes the format but not Date).
+      if (input.expiresAt !== undefined && !(input.expiresAt > new Date())) {
+        throw invalid('/expiresAt', 'must be a time in the future')
       }
       const { value, data } = issue()
+      const createdById = creator.userId
       return prisma.$transaction(async (tx) => {
-        if (input.roleId !== undefined && (await tx.role.count({ where: { id: input.roleId } })) === 0) {
-          throw invalid('/roleId', 'names no role')
+        let rules: Rule[]
+        if (input.kind === 'custom') {
+          const role = await tx.role.findUnique({ where: { id: input.roleId }, select: { permissions: true } })
+          if (role === null) throw invalid('/roleId', 'names no role')
+          rules = role.permissions
+        } else {
+          rules = TOKEN_RULES[input.kind]
         }
+        assertHeld(creator.held, rules)
         const token = await tx.apiToken.create({
           data: { ...input, ...data, createdById },
           select: apiTokenSelect,

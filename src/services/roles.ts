@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { BuiltInRoleError, NotFoundError, RoleInUseError, ValidationError, withDetails } from '../errors.js'
 import type { Prisma } from '../generated/prisma/client.js'
-import { type Action, SYSTEM_SUBJECTS } from './access-control.js'
+import { type Action, assertHeld, type Rule, SYSTEM_SUBJECTS } from './access-control.js'
 
 export interface PermissionInput {
   subject: string
@@ -84,10 +84,12 @@ function presentRole({ _count, permissions, ...role }: RoleRow) {
 function createRoles(app: FastifyInstance) {
   const { prisma } = app
 
-  async function editable(tx: Prisma.TransactionClient, id: string) {
-    const role = await tx.role.findUnique({ where: { id }, select: { key: true } })
+  /** A role the caller may change: not the Administrator's, and none holding more than they do. */
+  async function editable(tx: Prisma.TransactionClient, id: string, held: Rule[]) {
+    const role = await tx.role.findUnique({ where: { id }, select: { key: true, permissions: true } })
     if (role === null) throw new NotFoundError('No such role')
     if (role.key === 'administrator') throw new BuiltInRoleError('The Administrator role can do everything and cannot be changed')
+    assertHeld(held, role.permissions)
     return role
   }
 
@@ -103,12 +105,15 @@ function createRoles(app: FastifyInstance) {
       return presentRole(role)
     },
 
-    async create(input: RoleInput) {
+    /** `held`: the caller's permissions; nobody grants more than they hold. */
+    async create(input: RoleInput, held: Rule[]) {
+      const rows = permissionRows(input.permissions)
+      assertHeld(held, rows)
       const role = await prisma.role.create({
         data: {
           name: input.name,
           description: input.description,
-          permissions: { create: permissionRows(input.permissions) },
+          permissions: { create: rows },
         },
         select: roleSelect,
       })
@@ -116,10 +121,11 @@ function createRoles(app: FastifyInstance) {
     },
 
     /** `permissions`, when given, replaces the whole set; the change applies from the next request. */
-    async update(id: string, changes: Partial<RoleInput>) {
+    async update(id: string, changes: Partial<RoleInput>, held: Rule[]) {
       const rows = changes.permissions === undefined ? undefined : permissionRows(changes.permissions)
+      if (rows !== undefined) assertHeld(held, rows)
       const role = await prisma.$transaction(async (tx) => {
-        await editable(tx, id)
+        await editable(tx, id, held)
         return tx.role.update({
           where: { id },
           data: {
@@ -133,9 +139,9 @@ function createRoles(app: FastifyInstance) {
       return presentRole(role)
     },
 
-    async remove(id: string): Promise<void> {
+    async remove(id: string, held: Rule[]): Promise<void> {
       await prisma.$transaction(async (tx) => {
-        const role = await editable(tx, id)
+        const role = await editable(tx, id, held)
         if (role.key !== null) throw new BuiltInRoleError('Built-in roles cannot be deleted')
         const users = await tx.user.count({ where: { roleId: id } })
         const tokens = await tx.apiToken.count({ where: { roleId: id } })

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { LastAdministratorError, NotFoundError, ValidationError, withDetails } from '../errors.js'
 import type { Prisma } from '../generated/prisma/client.js'
+import { assertHeld, type Rule } from './access-control.js'
 import { hashPassword, verifyPassword } from './passwords.js'
 
 /** The columns of a user that leave the server: never the password hash. */
@@ -41,13 +42,35 @@ export function normalizeEmail(email: string): string {
 function createUsers(app: FastifyInstance) {
   const { prisma } = app
 
-  async function assertRole(tx: Transaction, roleId: string): Promise<void> {
-    const role = await tx.role.findUnique({ where: { id: roleId }, select: { key: true } })
+  /** The permissions of a role a user may be given. */
+  async function assignable(tx: Transaction, roleId: string): Promise<Rule[]> {
+    const role = await tx.role.findUnique({ where: { id: roleId }, select: { key: true, permissions: true } })
     if (role === null || role.key === 'public') {
       throw withDetails(new ValidationError('roleId names no role a user can have'), [
         { in: 'body', path: '/roleId', message: 'no such role (Public is for anonymous requests only)' },
       ])
     }
+    return role.permissions
+  }
+
+  /** Nobody manages a user who holds more than they do (an Administrator's password, say). */
+  async function assertManageable(tx: Transaction, id: string, held: Rule[]): Promise<void> {
+    const user = await tx.user.findUnique({ where: { id }, select: { role: { select: { permissions: true } } } })
+    if (user === null) throw new NotFoundError('No such user')
+    assertHeld(held, user.role.permissions)
+  }
+
+  async function insert(tx: Transaction, input: NewUser, passwordHash: string) {
+    return tx.user.create({
+      data: {
+        email: normalizeEmail(input.email),
+        displayName: input.displayName,
+        passwordHash,
+        roleId: input.roleId,
+        isActive: input.isActive,
+      },
+      select: userSelect,
+    })
   }
 
   /**
@@ -75,7 +98,12 @@ function createUsers(app: FastifyInstance) {
   return {
     async list(page: number, pageSize: number) {
       const [data, total] = await prisma.$transaction([
-        prisma.user.findMany({ select: userSelect, orderBy: { createdAt: 'asc' }, skip: (page - 1) * pageSize, take: pageSize }),
+        prisma.user.findMany({
+          select: userSelect,
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+          skip: (page - 1) * pageSize,
+          take: pageSize,
+        }),
         prisma.user.count(),
       ])
       return { data, total }
@@ -87,28 +115,21 @@ function createUsers(app: FastifyInstance) {
       return user
     },
 
-    async create(input: NewUser) {
+    /** `held`: the caller's permissions; the new user's role must be within them. */
+    async create(input: NewUser, held: Rule[]) {
       const passwordHash = await hashPassword(input.password)
       return prisma.$transaction(async (tx) => {
-        await assertRole(tx, input.roleId)
-        return tx.user.create({
-          data: {
-            email: normalizeEmail(input.email),
-            displayName: input.displayName,
-            passwordHash,
-            roleId: input.roleId,
-            isActive: input.isActive,
-          },
-          select: userSelect,
-        })
+        assertHeld(held, await assignable(tx, input.roleId))
+        return insert(tx, input, passwordHash)
       })
     },
 
     /** A new password or disabling the account ends the user's sessions. */
-    async update(id: string, changes: UserChanges) {
+    async update(id: string, changes: UserChanges, held: Rule[]) {
       const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password)
       return keepingAnAdministrator(async (tx) => {
-        if (changes.roleId !== undefined) await assertRole(tx, changes.roleId)
+        await assertManageable(tx, id, held)
+        if (changes.roleId !== undefined) assertHeld(held, await assignable(tx, changes.roleId))
         const user = await tx.user.update({
           where: { id },
           data: {
@@ -125,8 +146,11 @@ function createUsers(app: FastifyInstance) {
       })
     },
 
-    async remove(id: string): Promise<void> {
-      await keepingAnAdministrator((tx) => tx.user.delete({ where: { id }, select: { id: true } }))
+    async remove(id: string, held: Rule[]): Promise<void> {
+      await keepingAnAdministrator(async (tx) => {
+        await assertManageable(tx, id, held)
+        await tx.user.delete({ where: { id } })
+      })
     },
 
     /** The signed-in user's own profile, with what their role lets them do. */
@@ -165,7 +189,8 @@ function createUsers(app: FastifyInstance) {
     /** An administrator (the CLI's `admin create`, or GUDANG_ADMIN_EMAIL on first start). */
     async createAdministrator(email: string, password: string, displayName = 'Administrator') {
       const role = await prisma.role.findUniqueOrThrow({ where: { key: 'administrator' }, select: { id: true } })
-      return this.create({ email, password, displayName, roleId: role.id })
+      const passwordHash = await hashPassword(password)
+      return prisma.$transaction((tx) => insert(tx, { email, password, displayName, roleId: role.id }, passwordHash))
     },
 
     /** With GUDANG_ADMIN_EMAIL/PASSWORD set and no user yet, creates the first administrator. */
