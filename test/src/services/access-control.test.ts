@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
 import t from 'tap'
-import { assertWritableFields, readableFields } from '../../../src/services/access-control.js'
+import { assertWritableFields, exceededPermissions, readableFields } from '../../../src/services/access-control.js'
 import { bearer, build, buildWithAdmin, login, roleId, signInAs } from '../../helper.js'
 
 type App = Awaited<ReturnType<typeof build>>
@@ -255,4 +255,95 @@ t.test('OpenAPI documents the security scheme and the access of every route', as
     }
   }
   t.notMatch(JSON.stringify(doc), /passwordHash|tokenHash/, 'no schema mentions a hash')
+})
+
+t.test('what a set of permissions holds beyond another', async (t) => {
+  const rule = (subject: string, action: string, ownOnly = false, fields: string[] = []) =>
+    ({ subject, action, ownOnly, fields })
+  const admin = ['read', 'create', 'update', 'delete', 'publish'].map((action) => rule('*', action))
+  t.same(exceededPermissions(admin, [rule('content:*', 'publish'), rule('users', 'delete')]), [], '* holds everything')
+  t.same(exceededPermissions([rule('content:*', 'read')], [rule('content:article', 'read')]), [])
+  t.same(exceededPermissions([rule('content:article', 'read')], [rule('content:*', 'read')]), ['content:*:read'])
+  t.same(exceededPermissions([rule('content:*', 'update', true)], [rule('content:*', 'update')]), ['content:*:update'], 'all rows exceed own rows')
+  t.same(exceededPermissions([rule('content:*', 'update', true)], [rule('content:*', 'update', true)]), [])
+  t.same(exceededPermissions([rule('content:*', 'update')], [rule('content:*', 'update', true)]), [])
+  const titles = [rule('content:*', 'read'), rule('content:note', 'read', false, ['title'])]
+  t.same(exceededPermissions(titles, [rule('content:*', 'read')]), ['content:note:read'], 'a narrowed type stays narrowed')
+  t.same(exceededPermissions(titles, [rule('content:note', 'read', false, ['title', 'body'])]), ['content:note:read'])
+  t.same(exceededPermissions(titles, [rule('content:note', 'read', false, ['title'])]), [])
+  const everything = ['content:*:read', 'media:read', 'roles:read', 'settings:read', 'tokens:read', 'users:read']
+  t.same(exceededPermissions([], [rule('*', 'read')]).sort(), everything)
+  t.same(exceededPermissions([], [rule('*', 'publish')]), ['content:*:publish'], 'only content is published')
+})
+
+t.test('nobody hands out more than they hold: user managers cannot make or touch administrators', async (t) => {
+  const app = await buildWithAdmin(t)
+  const admin = await login(app)
+  const managers = await app.inject({
+    method: 'POST',
+    url: '/api/admin/roles',
+    headers: admin.headers,
+    payload: {
+      name: 'User managers',
+      permissions: [
+        ...['read', 'create', 'update', 'delete'].map((action) => ({ subject: 'users', action })),
+        ...['read', 'create', 'update', 'delete'].map((action) => ({ subject: 'roles', action })),
+        ...['read', 'create', 'update', 'delete', 'publish'].map((action) => ({ subject: 'content:*', action })),
+        ...['read', 'create', 'update', 'delete'].map((action) => ({ subject: 'media', action })),
+      ],
+    },
+  })
+  t.equal(managers.statusCode, 201, managers.body)
+  const manager = await signInAs(app, admin, 'User managers')
+  const administrator = await roleId(app, admin, 'administrator')
+  const editor = await roleId(app, admin, 'editor')
+
+  const newAdmin = await app.inject({
+    method: 'POST',
+    url: '/api/admin/users',
+    headers: manager.headers,
+    payload: { email: 'mallory@example.com', displayName: 'M', password: 'a long enough password', roleId: administrator },
+  })
+  t.equal(newAdmin.statusCode, 403)
+  t.match(newAdmin.json(), { code: 'GUDANG_ERR_FORBIDDEN', message: /tokens:read/ })
+  t.ok(newAdmin.json().details.permissions.includes('settings:update'))
+  const takeover = await app.inject({
+    method: 'PATCH',
+    url: `/api/admin/users/${admin.user.id}`,
+    headers: manager.headers,
+    payload: { password: 'i own you now, admin' },
+  })
+  t.equal(takeover.statusCode, 403, 'an administrator is out of a user manager\'s reach')
+  await login(app)
+  const promote = await app.inject({
+    method: 'PATCH',
+    url: `/api/admin/users/${manager.user.id}`,
+    headers: manager.headers,
+    payload: { roleId: administrator },
+  })
+  t.equal(promote.statusCode, 403, 'nor can they promote themselves')
+  t.equal((await app.inject({ method: 'DELETE', url: `/api/admin/users/${admin.user.id}`, headers: manager.headers })).statusCode, 403)
+  const grantSelf = await app.inject({
+    method: 'POST',
+    url: '/api/admin/roles',
+    headers: manager.headers,
+    payload: { name: 'Escalated', permissions: [{ subject: 'settings', action: 'update' }] },
+  })
+  t.equal(grantSelf.statusCode, 403)
+  t.match(grantSelf.json().details, { permissions: ['settings:update'] })
+  const editors = await app.inject({
+    method: 'PATCH',
+    url: `/api/admin/roles/${editor}`,
+    headers: manager.headers,
+    payload: { permissions: [{ subject: 'tokens', action: 'create' }] },
+  })
+  t.equal(editors.statusCode, 403, 'a role cannot be changed into one holding more than the caller')
+
+  const editorUser = await app.inject({
+    method: 'POST',
+    url: '/api/admin/users',
+    headers: manager.headers,
+    payload: { email: 'ed@example.com', displayName: 'Ed', password: 'a long enough password', roleId: editor },
+  })
+  t.equal(editorUser.statusCode, 201, 'a role within theirs can be given')
 })
