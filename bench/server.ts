@@ -1,10 +1,12 @@
 /**
  * Benchmarks of the built server (`npm run bench` builds first): start-up time and memory on
- * the embedded database, cold (new folder, first migration) and warm, and the throughput of
- * the health probes. It prints figures; it asserts nothing.
+ * the embedded database, cold (new folder, first migration) and warm; the throughput of the
+ * health probes and of an authenticated request; how long a login takes when the password is
+ * right, wrong, or the email unknown (these two must not be told apart). It prints figures;
+ * it asserts nothing.
  *
  *   npm run bench                      on PGlite in a temporary folder
- *   DATABASE_URL=postgresql://… npm run bench   the HTTP part against PostgreSQL
+ *   DATABASE_URL=postgresql://… npm run bench   the HTTP part against an empty PostgreSQL database
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -52,14 +54,46 @@ async function stop(server: ChildProcess): Promise<number> {
   return performance.now() - began
 }
 
-async function load(url: string) {
-  const result = await autocannon({ url, connections: 20, duration: 5 })
+async function load(url: string, headers: Record<string, string> = {}) {
+  const result = await autocannon({ url, headers, connections: 20, duration: 5 })
   return `${Math.round(result.requests.average)} req/s, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.non2xx} non-2xx`
 }
 
 const databaseUrl = process.env.DATABASE_URL
 const dataDir = await mkdtemp(path.join(tmpdir(), 'gudang-bench-'))
-const env: Record<string, string> = databaseUrl ? { DATABASE_URL: databaseUrl } : { GUDANG_DATA_DIR: dataDir }
+const admin = { email: 'bench@example.com', password: 'a benchmark passphrase' }
+const env: Record<string, string> = {
+  ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { GUDANG_DATA_DIR: dataDir }),
+  GUDANG_ADMIN_EMAIL: admin.email,
+  GUDANG_ADMIN_PASSWORD: admin.password,
+  GUDANG_LOGIN_MAX_ATTEMPTS: '1000000',
+  GUDANG_LOGIN_MAX_ATTEMPTS_PER_IP: '1000000',
+}
+
+async function login(email: string, password: string) {
+  const began = performance.now()
+  const res = await fetch(`http://127.0.0.1:${port}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  })
+  const body = await res.json() as { data?: { accessToken: string } }
+  return { ms: performance.now() - began, status: res.status, accessToken: body.data?.accessToken }
+}
+
+/** Median and spread of sequential logins of one kind. */
+async function loginTimes(email: string, password: string, times = 30) {
+  const ms: number[] = []
+  let status = 0
+  for (let i = 0; i < times; i++) {
+    const attempt = await login(email, password)
+    ms.push(attempt.ms)
+    status = attempt.status
+  }
+  ms.sort((a, b) => a - b)
+  const at = (q: number) => ms[Math.floor(q * (ms.length - 1))]?.toFixed(1)
+  return `${status}, median ${at(0.5)} ms (p10 ${at(0.1)}, p90 ${at(0.9)})`
+}
 try {
   if (!databaseUrl) {
     for (const run of ['cold', 'warm']) {
@@ -75,6 +109,12 @@ try {
   const { server } = await start(env)
   console.log(`GET /health/live:  ${await load(`http://127.0.0.1:${port}/health/live`)}`)
   console.log(`GET /health/ready: ${await load(`http://127.0.0.1:${port}/health/ready`)}`)
+  console.log(`POST /auth/login, right password: ${await loginTimes(admin.email, admin.password)}`)
+  console.log(`POST /auth/login, wrong password: ${await loginTimes(admin.email, 'not the passphrase')}`)
+  console.log(`POST /auth/login, unknown email:  ${await loginTimes('nobody@example.com', admin.password)}`)
+  const { accessToken } = await login(admin.email, admin.password)
+  const authorization = `Bearer ${accessToken}`
+  console.log(`GET /auth/me (session and role read per request): ${await load(`http://127.0.0.1:${port}/auth/me`, { authorization })}`)
   console.log(`resident after load: ${(await residentMiB(Number(server.pid))).toFixed(0)} MiB`)
   await stop(server)
 } finally {

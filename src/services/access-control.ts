@@ -58,8 +58,9 @@ function rule(subject: string, action: Action): Rule {
 
 const readPublished = [rule('content:*', 'read'), rule('media', 'read')]
 
-/** API tokens of the fixed kinds; `custom` tokens follow their role. */
-export const TOKEN_RULES: Record<Exclude<ApiTokenKind, 'custom'>, Rule[]> = {
+/** What API tokens of each kind may do; `custom` tokens follow their role instead. */
+export const TOKEN_RULES: Record<ApiTokenKind, Rule[]> = {
+  custom: [],
   delivery: readPublished,
   preview: readPublished,
   full: [
@@ -162,8 +163,8 @@ function createAccessControl(app: FastifyInstance) {
   const permissions = { select: { subject: true, action: true, ownOnly: true, fields: true } } as const
 
   async function anonymous(): Promise<Principal> {
-    const role = await prisma.role.findUnique({ where: { key: 'public' }, select: { permissions } })
-    return { kind: 'anonymous', rules: role?.permissions ?? [], drafts: false }
+    const role = await prisma.role.findUniqueOrThrow({ where: { key: 'public' }, select: { permissions } })
+    return { kind: 'anonymous', rules: role.permissions, drafts: false }
   }
 
   async function apiToken(value: string): Promise<Principal> {
@@ -178,7 +179,7 @@ function createAccessControl(app: FastifyInstance) {
     if (token.lastUsedAt === null || now.getTime() - token.lastUsedAt.getTime() > 60_000) {
       await prisma.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } })
     }
-    const rules = token.kind === 'custom' ? (token.role?.permissions ?? []) : TOKEN_RULES[token.kind]
+    const rules = token.role?.permissions ?? TOKEN_RULES[token.kind]
     return { kind: 'token', tokenId: token.id, rules, drafts: token.kind === 'preview' || token.kind === 'full' }
   }
 

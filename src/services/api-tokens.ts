@@ -77,13 +77,11 @@ function createApiTokens(app: FastifyInstance) {
       const { value, data } = issue()
       const createdById = creator.userId
       return prisma.$transaction(async (tx) => {
-        let rules: Rule[]
-        if (input.kind === 'custom') {
+        let rules = TOKEN_RULES[input.kind]
+        if (input.roleId !== undefined) {
           const role = await tx.role.findUnique({ where: { id: input.roleId }, select: { permissions: true } })
           if (role === null) throw invalid('/roleId', 'names no role')
           rules = role.permissions
-        } else {
-          rules = TOKEN_RULES[input.kind]
         }
         assertHeld(creator.held, rules)
         const token = await tx.apiToken.create({
