@@ -7,7 +7,7 @@ import authRoutes from '../plugins/auth/index.js'
 import healthRoutes from '../plugins/health/index.js'
 import roleRoutes from '../plugins/roles/index.js'
 import userRoutes from '../plugins/users/index.js'
-import type { Config } from './config.js'
+import { type Config, trustProxy } from './config.js'
 import cors from './infra/cors.js'
 import errorHandler, { sendError } from './infra/error-handler.js'
 import helmet from './infra/helmet.js'
@@ -52,7 +52,7 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
     logger: options.logger ?? { level: config.LOG_LEVEL },
     genReqId: requestId,
     bodyLimit: config.GUDANG_BODY_LIMIT,
-    trustProxy: config.GUDANG_TRUST_PROXY,
+    trustProxy: trustProxy(config.GUDANG_TRUST_PROXY),
     // Unknown properties are rejected by the schemas, not silently dropped; every failing
     // field is reported.
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },

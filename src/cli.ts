@@ -7,6 +7,7 @@ import { type Config, ConfigError, loadConfig } from './config.js'
 import { openDatabase } from './infra/database.js'
 import { applyMigrations, createMigration } from './infra/migrations.js'
 import { migrationsDir, prismaSchemaPath, version } from './package.js'
+import { EMAIL_PATTERN } from './schemas/common.js'
 import { startServer } from './server.js'
 import { normalizeEmail } from './services/users.js'
 
@@ -102,7 +103,7 @@ interface AdministratorOptions {
 }
 
 async function createAdministrator(config: Config, { email, password, name }: AdministratorOptions) {
-  if (email === undefined || !/^[^@\s]+@[^@\s]+$/.test(email)) {
+  if (email === undefined || !new RegExp(EMAIL_PATTERN).test(email)) {
     throw new UsageError('admin create needs --email <email>')
   }
   const secret = password ?? (await askPassword())

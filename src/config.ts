@@ -1,5 +1,6 @@
 import { envSchema } from 'env-schema'
 import { type Static, Type } from 'typebox'
+import { EMAIL_PATTERN } from './schemas/common.js'
 
 /**
  * Every setting Gudang reads, with its default. This module is the only reader of
@@ -21,7 +22,11 @@ export const ConfigSchema = Type.Object({
   GUDANG_MIGRATE_ON_START: Type.Boolean({ default: true }),
   GUDANG_CORS_ORIGIN: Type.String({ minLength: 1, default: '*' }),
   GUDANG_BODY_LIMIT: Type.Integer({ minimum: 1, default: 1_048_576 }),
-  GUDANG_TRUST_PROXY: Type.Boolean({ default: false }),
+  GUDANG_TRUST_PROXY: Type.String({
+    pattern: '^(true|false|[\\w.:/]+(\\s*,\\s*[\\w.:/]+)*)$',
+    default: 'false',
+    description: 'false, the proxies\' addresses or CIDRs (comma-separated; loopback, uniquelocal…), or true (any)',
+  }),
   GUDANG_SHUTDOWN_TIMEOUT: Type.Integer({ minimum: 1, default: 10_000 }),
   GUDANG_JWT_SECRET: Type.Optional(
     Type.String({
@@ -34,11 +39,19 @@ export const ConfigSchema = Type.Object({
   GUDANG_LOGIN_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 10 }),
   GUDANG_LOGIN_MAX_ATTEMPTS_PER_IP: Type.Integer({ minimum: 1, default: 50 }),
   GUDANG_LOGIN_WINDOW: Type.Integer({ minimum: 1, default: 900 }),
-  GUDANG_ADMIN_EMAIL: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' })),
+  GUDANG_ADMIN_EMAIL: Type.Optional(Type.String({ pattern: EMAIL_PATTERN })),
   GUDANG_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12, maxLength: 256 })),
 })
 
 export type Config = Static<typeof ConfigSchema>
+
+/**
+ * Fastify's `trustProxy` from GUDANG_TRUST_PROXY. `true` trusts every hop, so a client could
+ * choose its own address (X-Forwarded-For); naming the proxies' addresses cannot be fooled.
+ */
+export function trustProxy(value: string): boolean | string {
+  return value === 'true' || value === 'false' ? value === 'true' : value
+}
 
 export interface LoadConfigOptions {
   /** Values that take precedence over the environment (tests pass everything here). */

@@ -57,6 +57,12 @@ export const InvalidCredentialsError = createError<'GUDANG_ERR_INVALID_CREDENTIA
   401,
 )
 
+export const WrongPasswordError = createError<'GUDANG_ERR_WRONG_PASSWORD', 400, []>(
+  'GUDANG_ERR_WRONG_PASSWORD',
+  'The current password is wrong',
+  400,
+)
+
 export const ForbiddenError = createError<'GUDANG_ERR_FORBIDDEN', 403, [message: string]>(
   'GUDANG_ERR_FORBIDDEN',
   '%s',

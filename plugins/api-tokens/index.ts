@@ -11,6 +11,11 @@ import { errorResponses } from '../../src/schemas/error.js'
 const apiTokens: FastifyPluginAsyncTypebox = async (app) => {
   const ApiToken = Type.Ref('ApiToken')
 
+  // Answers may hold a token's value.
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('cache-control', 'no-store')
+  })
+
   app.get(
     '/',
     {
@@ -53,9 +58,8 @@ const apiTokens: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { principal, body } = request
-      const userId = principal.kind === 'user' ? principal.userId : undefined
       const expiresAt = body.expiresAt === undefined ? undefined : new Date(body.expiresAt)
-      const token = await app.apiTokens.create({ userId, held: principal.rules }, { ...body, expiresAt })
+      const token = await app.apiTokens.create(principal, { ...body, expiresAt })
       return reply.status(201).send({ data: token })
     },
   )
@@ -67,12 +71,13 @@ const apiTokens: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['tokens'],
         summary: 'Give an API token a new value',
-        description: 'The old value stops working at once. The new one is shown this once.',
+        description: 'The old value stops working at once. The new one is shown this once. Only by a caller '
+          + 'who holds what the token may do (403).',
         params: IdParamsSchema,
-        response: { 200: Item(IssuedApiTokenSchema), ...errorResponses(404) },
+        response: { 200: Item(IssuedApiTokenSchema), ...errorResponses(403, 404) },
       },
     },
-    async (request) => ({ data: await app.apiTokens.regenerate(request.grant, request.params.id) }),
+    async (request) => ({ data: await app.apiTokens.regenerate(request.principal, request.grant, request.params.id) }),
   )
 
   app.delete(
@@ -82,13 +87,13 @@ const apiTokens: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['tokens'],
         summary: 'Revoke an API token',
-        description: 'It stops working at once.',
+        description: 'It stops working at once. Only by a caller who holds what the token may do (403).',
         params: IdParamsSchema,
-        response: { 204: { type: 'null' }, ...errorResponses(404) },
+        response: { 204: { type: 'null' }, ...errorResponses(403, 404) },
       },
     },
     async (request, reply) => {
-      await app.apiTokens.remove(request.grant, request.params.id)
+      await app.apiTokens.remove(request.principal, request.grant, request.params.id)
       return reply.status(204).send(null)
     },
   )

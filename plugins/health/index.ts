@@ -12,6 +12,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/live',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['health'],
         summary: 'The process is up',
@@ -24,6 +25,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/ready',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['health'],
         summary: 'The database answers and every migration is applied',

@@ -72,6 +72,13 @@ function asCodedError(error: HandledError): HandledError {
   if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {
     return new NotFoundError('The record does not exist')
   }
+  // PostgreSQL's data exceptions (class 22: a NUL in a text, a malformed uuid) are bad input
+  // that the schemas let through.
+  type AdapterCause = { originalCode?: string, originalMessage?: string }
+  const cause = (error as { meta?: { driverAdapterError?: { cause?: AdapterCause } } }).meta?.driverAdapterError?.cause
+  if (error instanceof Prisma.PrismaClientKnownRequestError && cause?.originalCode?.startsWith('22')) {
+    return new ValidationError(`A value cannot be stored: ${cause.originalMessage}`)
+  }
   return error
 }
 

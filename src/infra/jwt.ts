@@ -45,7 +45,7 @@ async function jwtPlugin(app: FastifyInstance): Promise<void> {
       return stored
     },
     sign: { algorithm: 'HS256', expiresIn: app.config.GUDANG_ACCESS_TOKEN_TTL },
-    verify: { algorithms: ['HS256'] },
+    verify: { algorithms: ['HS256'], requiredClaims: ['exp', 'sub', 'sid'] },
   })
 }
 

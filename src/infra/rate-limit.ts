@@ -7,7 +7,9 @@ import fp from 'fastify-plugin'
  * per account and per IP. Counters are kept in memory, per instance.
  */
 async function rateLimitPlugin(app: FastifyInstance): Promise<void> {
-  await app.register(rateLimit, { global: false })
+  // Room for many accounts: an attacker cycling through made-up emails must not push a
+  // real account's count out of the cache.
+  await app.register(rateLimit, { global: false, cache: 100_000 })
 }
 
 export default fp(rateLimitPlugin, { name: 'rate-limit' })

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { DateTime, StrictObject } from './common.js'
+import { DateTime, StrictObject, Uuid } from './common.js'
 
 const Kind = Type.Enum(['delivery', 'preview', 'full', 'custom'], {
   description: 'delivery: read published content and media; preview: drafts too; full: all content and media; '
@@ -33,6 +33,6 @@ export const NewApiTokenSchema = StrictObject({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   description: Type.Optional(Type.String({ maxLength: 1000 })),
   kind: Kind,
-  roleId: Type.Optional(Type.String({ format: 'uuid', description: 'The role of a custom token' })),
+  roleId: Type.Optional(Type.String({ ...Uuid, description: 'The role of a custom token' })),
   expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'Unset: never expires' })),
 })

@@ -8,7 +8,10 @@ export function StrictObject<P extends TProperties>(properties: P, options: { de
 /** A timestamp: a Date in TypeScript, an ISO 8601 string in JSON. */
 export const DateTime = Type.Unsafe<Date>({ type: 'string', format: 'date-time' })
 
-export const IdParamsSchema = Type.Object({ id: Type.String({ format: 'uuid' }) })
+/** A uuid, plainly: the `uuid` format also admits a `urn:uuid:` prefix, which PostgreSQL does not. */
+export const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' })
+
+export const IdParamsSchema = Type.Object({ id: Uuid })
 
 export const PageQuerySchema = StrictObject({
   page: Type.Integer({ minimum: 1, default: 1 }),
@@ -28,6 +31,11 @@ export function Page<T extends TSchema>(schema: T) {
   })
 }
 
-export const EmailSchema = Type.String({ format: 'email', maxLength: 254 })
+/**
+ * An email, checked loosely (something@somewhere, internationalised names too): the one rule
+ * of the API, the CLI and GUDANG_ADMIN_EMAIL.
+ */
+export const EMAIL_PATTERN = '^[^@\\s]+@[^@\\s]+$'
+export const EmailSchema = Type.String({ pattern: EMAIL_PATTERN, maxLength: 254 })
 
 export const PasswordSchema = Type.String({ minLength: 12, maxLength: 256, description: '12 to 256 characters' })

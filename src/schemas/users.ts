@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { DateTime, EmailSchema, PasswordSchema, StrictObject } from './common.js'
+import { DateTime, EmailSchema, PasswordSchema, StrictObject, Uuid } from './common.js'
 
 /** A user as the API shows one: never the password hash (the response schema drops it). */
 export const UserSchema = Type.Object(
@@ -21,7 +21,7 @@ export const NewUserSchema = StrictObject({
   email: EmailSchema,
   displayName: DisplayName,
   password: PasswordSchema,
-  roleId: Type.String({ format: 'uuid' }),
+  roleId: Uuid,
   isActive: Type.Optional(Type.Boolean({ default: true })),
 })
 
@@ -29,6 +29,6 @@ export const UserChangesSchema = StrictObject({
   email: Type.Optional(EmailSchema),
   displayName: Type.Optional(DisplayName),
   password: Type.Optional(PasswordSchema),
-  roleId: Type.Optional(Type.String({ format: 'uuid' })),
+  roleId: Type.Optional(Uuid),
   isActive: Type.Optional(Type.Boolean()),
 })

@@ -69,6 +69,11 @@ export const TOKEN_RULES: Record<ApiTokenKind, Rule[]> = {
   ],
 }
 
+/** What an API token may do: its kind's rules, or its role's; drafts only for preview and full. */
+export function tokenAccess(kind: ApiTokenKind, role: { permissions: Rule[] } | null) {
+  return { rules: role?.permissions ?? TOKEN_RULES[kind], drafts: kind === 'preview' || kind === 'full' }
+}
+
 /**
  * The rule that decides `action` on `subject`: the subject's own rule wins over `content:*`,
  * which wins over `*`. So a role can grant all content and narrow one type.
@@ -112,9 +117,10 @@ export function exceededPermissions(held: Rule[], requested: Rule[]): string[] {
   return exceeded
 }
 
-/** Refuses to hand out `requested` unless the caller holds all of it. */
-export function assertHeld(held: Rule[], requested: Rule[]): void {
+/** Refuses to hand out `requested` (and draft access) unless the caller holds all of it. */
+export function assertHeld(held: Rule[], requested: Rule[], drafts?: { held: boolean, requested: boolean }): void {
   const exceeded = exceededPermissions(held, requested)
+  if (drafts?.requested === true && !drafts.held) exceeded.push('drafts')
   if (exceeded.length > 0) {
     throw withDetails(
       new ForbiddenError(`You cannot grant permissions you do not hold: ${exceeded.join(', ')}`),
@@ -153,10 +159,10 @@ function toArray<T>(value: T | T[] | undefined): T[] {
 }
 
 /**
- * Authentication (onRequest) and authorisation (preHandler) for every route under /api and
- * /auth. A route declares `config.access`: 'public', 'user' (any signed-in user) or a
- * permission `{ subject, action }`. A route there that declares nothing stops the app from
- * starting: nothing is reachable by omission.
+ * Authentication (onRequest) and authorisation (preHandler) for every route registered after
+ * this plugin, that is every route but the API documentation's. A route declares
+ * `config.access`: 'public', 'user' (any signed-in user) or a permission `{ subject, action }`.
+ * A route that declares nothing stops the app from starting: nothing is reachable by omission.
  */
 function createAccessControl(app: FastifyInstance) {
   const { prisma } = app
@@ -177,10 +183,9 @@ function createAccessControl(app: FastifyInstance) {
     if (token.expiresAt !== null && token.expiresAt <= now) throw new InvalidTokenError('the API token has expired')
     // Last use is kept to the minute: a write on every request would cost more than it tells.
     if (token.lastUsedAt === null || now.getTime() - token.lastUsedAt.getTime() > 60_000) {
-      await prisma.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } })
+      await prisma.apiToken.updateMany({ where: { id: token.id }, data: { lastUsedAt: now } })
     }
-    const rules = token.role?.permissions ?? TOKEN_RULES[token.kind]
-    return { kind: 'token', tokenId: token.id, rules, drafts: token.kind === 'preview' || token.kind === 'full' }
+    return { kind: 'token', tokenId: token.id, ...tokenAccess(token.kind, token.role) }
   }
 
   async function accessToken(request: FastifyRequest): Promise<Principal> {
@@ -204,27 +209,39 @@ function createAccessControl(app: FastifyInstance) {
     return { kind: 'user', userId: session.user.id, sessionId: claims.sid, rules: session.user.role.permissions, drafts: true }
   }
 
-  async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  async function identify(request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
     const header = request.headers.authorization
-    if (header === undefined) {
-      request.principal = await anonymous()
-      return
-    }
+    if (header === undefined) return anonymous()
     const credentials = /^Bearer +(\S+)$/i.exec(header)?.[1]
     try {
       if (credentials === undefined) throw new InvalidTokenError('send Authorization: Bearer <token>')
-      request.principal = credentials.startsWith('gdt_') ? await apiToken(credentials) : await accessToken(request)
+      return credentials.startsWith('gdt_') ? await apiToken(credentials) : await accessToken(request)
     } catch (error) {
       if (error instanceof InvalidTokenError) reply.header('www-authenticate', 'Bearer error="invalid_token"')
       throw error
     }
   }
 
-  function denied(principal: Principal, reply: FastifyReply, message: string, details?: unknown): Error {
-    if (principal.kind === 'anonymous') {
-      reply.header('www-authenticate', 'Bearer')
-      return new UnauthenticatedError()
+  /** Who is calling; an anonymous caller who may not is turned away before the body is read. */
+  function authenticate(access: Exclude<Access, 'public'>) {
+    return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+      const principal = await identify(request, reply)
+      request.principal = principal
+      if (principal.kind !== 'anonymous') return
+      if (access === 'user' || ruleFor(principal.rules, access.subject, access.action) === undefined) {
+        throw unauthenticated(reply)
+      }
     }
+  }
+
+  function unauthenticated(reply: FastifyReply): Error {
+    reply.header('www-authenticate', 'Bearer')
+    return new UnauthenticatedError()
+  }
+
+  /** Without credentials, credentials might help (401); with them, they do not (403). */
+  function denied(principal: Principal, reply: FastifyReply, message: string, details?: unknown): Error {
+    if (principal.kind === 'anonymous') return unauthenticated(reply)
     return withDetails(new ForbiddenError(message), details)
   }
 
@@ -251,16 +268,15 @@ function createAccessControl(app: FastifyInstance) {
 
   /** Adds the hooks and documents the access of one route (an onRoute hook). */
   function protect(route: RouteOptions): void {
-    if (!/^\/(api|auth)(\/|$)/.test(route.url)) return
     const access = route.config?.access
     if (access === undefined) {
-      throw new Error(`${String(route.method)} ${route.url} declares no config.access: routes under /api and /auth must`)
+      throw new Error(`${String(route.method)} ${route.url} declares no config.access ('public', 'user' or a permission)`)
     }
     if (access === 'public') {
       route.schema = { ...route.schema, security: [] }
       return
     }
-    route.onRequest = [authenticate, ...toArray(route.onRequest)]
+    route.onRequest = [authenticate(access), ...toArray(route.onRequest)]
     route.preHandler = [authorize(access), ...toArray(route.preHandler)]
     const permission = access === 'user' ? 'a signed-in user' : `permission \`${access.subject}:${access.action}\``
     route.schema = {

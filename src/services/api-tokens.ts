@@ -3,7 +3,8 @@ import fp from 'fastify-plugin'
 import { NotFoundError, ValidationError, withDetails } from '../errors.js'
 import type { Prisma } from '../generated/prisma/client.js'
 import type { ApiTokenKind } from '../generated/prisma/enums.js'
-import { assertHeld, type Grant, type Rule, TOKEN_RULES } from './access-control.js'
+import type { Rule } from './access-control.js'
+import { assertHeld, type Grant, type Principal, tokenAccess } from './access-control.js'
 import { newOpaqueToken } from './opaque-tokens.js'
 
 export interface NewApiToken {
@@ -39,9 +40,26 @@ function invalid(path: string, message: string) {
   return withDetails(new ValidationError(`${path.slice(1)} ${message}`), [{ in: 'body', path, message }])
 }
 
-/** API tokens for site builds and websites. Every query is limited by the caller's grant. */
+/** Refuses a caller a token that can do more than they can: to make it, see its value, or revoke it. */
+function assertWithin(caller: Principal, token: { kind: ApiTokenKind, role: { permissions: Rule[] } | null }): void {
+  const { rules, drafts } = tokenAccess(token.kind, token.role)
+  assertHeld(caller.rules, rules, { held: caller.drafts, requested: drafts })
+}
+
+const power = { kind: true, role: { select: { permissions: true } } } as const
+
+/**
+ * API tokens for site builds and websites. Every query is limited by the caller's grant, and
+ * nobody handles a token more powerful than themselves.
+ */
 function createApiTokens(app: FastifyInstance) {
   const { prisma } = app
+
+  async function find(tx: Prisma.TransactionClient, grant: Grant, id: string) {
+    const token = await tx.apiToken.findFirst({ where: { id, ...grant.where }, select: power })
+    if (token === null) throw new NotFoundError('No such API token')
+    return token
+  }
 
   return {
     async list(grant: Grant, page: number, pageSize: number) {
@@ -65,8 +83,7 @@ function createApiTokens(app: FastifyInstance) {
       return token
     },
 
-    /** A token never grants more than its creator (`held`) holds. */
-    async create(creator: { userId: string | undefined, held: Rule[] }, input: NewApiToken) {
+    async create(caller: Principal, input: NewApiToken) {
       if ((input.kind === 'custom') !== (input.roleId !== undefined)) {
         throw invalid('/roleId', 'is required for a custom token and only for one')
       }
@@ -75,15 +92,14 @@ function createApiTokens(app: FastifyInstance) {
         throw invalid('/expiresAt', 'must be a time in the future')
       }
       const { value, data } = issue()
-      const createdById = creator.userId
+      const createdById = caller.kind === 'user' ? caller.userId : undefined
       return prisma.$transaction(async (tx) => {
-        let rules = TOKEN_RULES[input.kind]
+        let role = null
         if (input.roleId !== undefined) {
-          const role = await tx.role.findUnique({ where: { id: input.roleId }, select: { permissions: true } })
+          role = await tx.role.findUnique({ where: { id: input.roleId }, select: { permissions: true } })
           if (role === null) throw invalid('/roleId', 'names no role')
-          rules = role.permissions
         }
-        assertHeld(creator.held, rules)
+        assertWithin(caller, { kind: input.kind, role })
         const token = await tx.apiToken.create({
           data: { ...input, ...data, createdById },
           select: apiTokenSelect,
@@ -93,16 +109,20 @@ function createApiTokens(app: FastifyInstance) {
     },
 
     /** A new value for the same token; the old one stops working at once. */
-    async regenerate(grant: Grant, id: string) {
+    async regenerate(caller: Principal, grant: Grant, id: string) {
       const { value, data } = issue()
-      const { count } = await prisma.apiToken.updateMany({ where: { id, ...grant.where }, data })
-      if (count === 0) throw new NotFoundError('No such API token')
-      return { ...(await this.get(grant, id)), accessKey: value }
+      return prisma.$transaction(async (tx) => {
+        assertWithin(caller, await find(tx, grant, id))
+        const token = await tx.apiToken.update({ where: { id }, data, select: apiTokenSelect })
+        return { ...token, accessKey: value }
+      })
     },
 
-    async remove(grant: Grant, id: string): Promise<void> {
-      const { count } = await prisma.apiToken.deleteMany({ where: { id, ...grant.where } })
-      if (count === 0) throw new NotFoundError('No such API token')
+    async remove(caller: Principal, grant: Grant, id: string): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        assertWithin(caller, await find(tx, grant, id))
+        await tx.apiToken.delete({ where: { id } })
+      })
     },
   }
 }

@@ -93,6 +93,10 @@ declare module 'fastify' {
 
 async function sessionsPlugin(app: FastifyInstance): Promise<void> {
   app.decorate('sessions', createSessions(app))
+  // Made before the first login, which would otherwise take longer for an unknown email.
+  app.addHook('onReady', async () => {
+    await dummyPasswordHash()
+  })
 }
 
 export default fp(sessionsPlugin, { name: 'sessions', dependencies: ['prisma'] })

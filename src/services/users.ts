@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { LastAdministratorError, NotFoundError, ValidationError, withDetails } from '../errors.js'
+import { LastAdministratorError, NotFoundError, ValidationError, withDetails, WrongPasswordError } from '../errors.js'
 import type { Prisma } from '../generated/prisma/client.js'
 import { assertHeld, type Rule } from './access-control.js'
 import { hashPassword, verifyPassword } from './passwords.js'
@@ -175,9 +175,7 @@ function createUsers(app: FastifyInstance) {
     async changePassword(id: string, sessionId: string, currentPassword: string, newPassword: string) {
       const { passwordHash } = await prisma.user.findUniqueOrThrow({ where: { id }, select: { passwordHash: true } })
       if (passwordHash === null || !(await verifyPassword(currentPassword, passwordHash))) {
-        throw withDetails(new ValidationError('The current password is wrong'), [
-          { in: 'body', path: '/currentPassword', message: 'is wrong' },
-        ])
+        throw withDetails(new WrongPasswordError(), [{ in: 'body', path: '/currentPassword', message: 'is wrong' }])
       }
       const newHash = await hashPassword(newPassword)
       await prisma.$transaction(async (tx) => {
@@ -197,8 +195,16 @@ function createUsers(app: FastifyInstance) {
     async bootstrap(): Promise<void> {
       const { GUDANG_ADMIN_EMAIL: email, GUDANG_ADMIN_PASSWORD: password } = app.config
       if (email === undefined || password === undefined || (await prisma.user.count()) > 0) return
-      await this.createAdministrator(email, password)
-      app.log.info({ email }, 'created the first administrator from GUDANG_ADMIN_EMAIL')
+      const passwordHash = await hashPassword(password)
+      // Instances starting together take turns (the Administrator role's row is the lock):
+      // only the first finds no user.
+      const created = await keepingAnAdministrator(async (tx) => {
+        if ((await tx.user.count()) > 0) return false
+        const role = await tx.role.findUniqueOrThrow({ where: { key: 'administrator' }, select: { id: true } })
+        await insert(tx, { email, password, displayName: 'Administrator', roleId: role.id }, passwordHash)
+        return true
+      })
+      if (created) app.log.info({ email }, 'created the first administrator from GUDANG_ADMIN_EMAIL')
     },
   }
 }

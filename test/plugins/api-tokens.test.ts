@@ -154,7 +154,7 @@ t.test('a new token is validated', async (t) => {
     await refused({ name: 'a', kind, roleId: editorRole }, '/roleId', 'is required for a custom token and only for one', `${kind} with a role`)
   }
   await refused({ name: 'a', kind: 'custom', roleId: randomUUID() }, '/roleId', 'names no role', 'an unknown role')
-  await refused({ name: 'a', kind: 'custom', roleId: 'editor' }, '/roleId', /format "uuid"/, 'a role that is not an id')
+  await refused({ name: 'a', kind: 'custom', roleId: 'editor' }, '/roleId', /must match pattern/, 'a role that is not an id')
   await refused(
     { name: 'a', kind: 'delivery', expiresAt: new Date(Date.now() - 1000).toISOString() },
     '/expiresAt',
@@ -516,4 +516,43 @@ t.test('ids, missing tokens and callers without the permission', async (t) => {
   const row = await app.prisma.apiToken.findUniqueOrThrow({ where: { id: token.id } })
   t.equal(row.hint, token.hint, 'the token was not regenerated')
   t.equal(await app.prisma.apiToken.count(), 1, 'nor deleted, nor another made')
+})
+
+t.test('nobody regenerates, revokes or makes a token that can do more than they can', async (t) => {
+  const { app, admin } = await setUp(t)
+  await createRole(app, admin, 'Token keepers', tokenPermissions(false))
+  const keeper = await signInAs(app, admin, 'Token keepers')
+  const powerful = await createToken(app, admin.headers, { name: 'admin token', kind: 'custom', roleId: await roleId(app, admin, 'administrator') })
+  const before = await app.prisma.apiToken.findUniqueOrThrow({ where: { id: powerful.id } })
+  const regenerate = await app.inject({ method: 'POST', url: `${TOKENS}/${powerful.id}/regenerate`, headers: keeper.headers })
+  t.equal(regenerate.statusCode, 403, 'its value would hand over the administrator\'s power')
+  t.match(regenerate.json(), { code: 'GUDANG_ERR_FORBIDDEN', details: { permissions: Array } })
+  t.notOk(regenerate.body.includes('gdt_'))
+  const revoke = await app.inject({ method: 'DELETE', url: `${TOKENS}/${powerful.id}`, headers: keeper.headers })
+  t.equal(revoke.statusCode, 403)
+  t.same(await app.prisma.apiToken.findUniqueOrThrow({ where: { id: powerful.id } }), before, 'the token is untouched')
+
+  // Reading drafts is a power of its own: users have it, delivery and custom tokens do not.
+  const manager = await createToken(app, admin.headers, {
+    name: 'token manager',
+    kind: 'custom',
+    roleId: await roleId(app, admin, 'Token keepers'),
+  })
+  const preview = await app.inject({ method: 'POST', url: TOKENS, headers: bearer(manager.accessKey), payload: { name: 'p', kind: 'preview' } })
+  t.equal(preview.statusCode, 403)
+  t.match(preview.json(), { code: 'GUDANG_ERR_FORBIDDEN', details: { permissions: ['drafts'] } })
+  const byUser = await app.inject({ method: 'POST', url: TOKENS, headers: keeper.headers, payload: { name: 'p', kind: 'preview' } })
+  t.equal(byUser.statusCode, 201, 'a user with the same role may: users read drafts')
+  t.equal(byUser.headers['cache-control'], 'no-store', 'an answer holding a token value is not cached')
+})
+
+t.test('ids PostgreSQL cannot read, and text it cannot store, answer 400', async (t) => {
+  const { app, admin } = await setUp(t)
+  const urn = await app.inject({ url: `${TOKENS}/urn:uuid:00000000-0000-0000-0000-000000000000`, headers: admin.headers })
+  t.equal(urn.statusCode, 400)
+  t.match(urn.json(), { code: 'GUDANG_ERR_VALIDATION', details: [{ in: 'params', path: '/id' }] })
+  const nul = await app.inject({ method: 'POST', url: TOKENS, headers: admin.headers, payload: { name: 'a\u0000b', kind: 'delivery' } })
+  t.equal(nul.statusCode, 400)
+  t.match(nul.json(), { code: 'GUDANG_ERR_VALIDATION', message: /A value cannot be stored/ })
+  t.equal(await app.prisma.apiToken.count(), 0)
 })

@@ -71,6 +71,32 @@ t.test('login is limited per account: past the limit it answers 429, even with t
   t.equal(other.statusCode, 401, 'another account is not limited')
 })
 
+t.test('successful logins do not count against the account', async (t) => {
+  const app = await buildWithAdmin(t, { GUDANG_LOGIN_MAX_ATTEMPTS: 2 })
+  for (let attempt = 1; attempt <= 3; attempt++) await login(app)
+  const wrong = () => app.inject({ method: 'POST', url: '/auth/login', payload: { email: ADMIN.email, password: 'wrong guess' } })
+  t.equal((await wrong()).statusCode, 401)
+  t.equal((await wrong()).statusCode, 401)
+  t.equal((await wrong()).statusCode, 429, 'the failures do')
+})
+
+t.test('guessing the current password when changing it is limited too', async (t) => {
+  const app = await buildWithAdmin(t, { GUDANG_LOGIN_MAX_ATTEMPTS: 2 })
+  const session = await login(app)
+  const change = (currentPassword: string) => app.inject({
+    method: 'PUT',
+    url: '/auth/me/password',
+    headers: session.headers,
+    payload: { currentPassword, newPassword: 'a brand new password' },
+  })
+  t.equal((await change('guess one')).statusCode, 400)
+  t.equal((await change('guess two')).statusCode, 400)
+  const limited = await change(ADMIN.password)
+  t.equal(limited.statusCode, 429)
+  t.equal(limited.json().code, 'GUDANG_ERR_TOO_MANY_REQUESTS')
+  await login(app, ADMIN.email, ADMIN.password)
+})
+
 t.test('login is limited per IP across accounts', async (t) => {
   const app = await buildWithAdmin(t, { GUDANG_LOGIN_MAX_ATTEMPTS_PER_IP: 2 })
   for (const email of ['a@example.com', 'b@example.com']) {
@@ -164,7 +190,7 @@ t.test('users change their own password; their other sessions end', async (t) =>
 
   const wrong = await change({ currentPassword: 'not my password', newPassword: 'a brand new password' })
   t.equal(wrong.statusCode, 400)
-  t.match(wrong.json(), { code: 'GUDANG_ERR_VALIDATION', details: [{ path: '/currentPassword' }] })
+  t.match(wrong.json(), { code: 'GUDANG_ERR_WRONG_PASSWORD', details: [{ path: '/currentPassword' }] })
   const short = await change({ currentPassword: ADMIN.password, newPassword: 'short' })
   t.equal(short.statusCode, 400)
   t.match(short.json().details, [{ path: '/newPassword' }])

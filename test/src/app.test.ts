@@ -57,7 +57,7 @@ t.test('CORS can be limited to a list of origins', async (t) => {
 
 t.test('a body over GUDANG_BODY_LIMIT answers 413 in the error shape', async (t) => {
   const app = await build(t, { GUDANG_BODY_LIMIT: 64 })
-  app.post('/test/echo', async (request) => request.body)
+  app.post('/test/echo', { config: { access: 'public' } }, async (request) => request.body)
   const small = await app.inject({ method: 'POST', url: '/test/echo', payload: { a: 1 } })
   t.equal(small.statusCode, 200)
   const res = await app.inject({ method: 'POST', url: '/test/echo', payload: { text: 'x'.repeat(100) } })
@@ -76,8 +76,8 @@ t.test('a malformed URL answers 400 in the error shape, with a request id', asyn
 t.test('route schemas keep unknown properties out: rejected where closed, never silently dropped', async (t) => {
   const app = await build(t)
   const Thing = Type.Object({ title: Type.String() })
-  app.post('/test/strict', { schema: { body: Type.Object(Thing.properties, { additionalProperties: false }) } }, async (request) => request.body)
-  app.post('/test/open', { schema: { body: Thing } }, async (request) => request.body)
+  app.post('/test/strict', { config: { access: 'public' }, schema: { body: Type.Object(Thing.properties, { additionalProperties: false }) } }, async (request) => request.body)
+  app.post('/test/open', { config: { access: 'public' }, schema: { body: Thing } }, async (request) => request.body)
   const strict = await app.inject({ method: 'POST', url: '/test/strict', payload: { title: 'a', extra: 1 } })
   t.equal(strict.statusCode, 400)
   t.same(strict.json().details, [{ in: 'body', path: '/extra', message: 'must NOT have additional properties' }])
@@ -91,7 +91,7 @@ t.test('requests in flight finish when the app closes', async (t) => {
   const inHandler = new Promise<void>((resolve) => {
     arrived = resolve
   })
-  app.get('/test/slow', async () => {
+  app.get('/test/slow', { config: { access: 'public' } }, async () => {
     arrived()
     await new Promise((resolve) => setTimeout(resolve, 300))
     return { done: true }

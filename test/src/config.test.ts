@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ConfigError, loadConfig } from '../../src/config.js'
+import { ConfigError, loadConfig, trustProxy } from '../../src/config.js'
 
 const load = (values: Record<string, unknown>) => loadConfig({ values, fromEnvironment: false })
 
@@ -13,7 +13,7 @@ t.test('every setting has a default, and no database URL means the embedded data
     GUDANG_MIGRATE_ON_START: true,
     GUDANG_CORS_ORIGIN: '*',
     GUDANG_BODY_LIMIT: 1_048_576,
-    GUDANG_TRUST_PROXY: false,
+    GUDANG_TRUST_PROXY: 'false',
     GUDANG_SHUTDOWN_TIMEOUT: 10_000,
     GUDANG_ACCESS_TOKEN_TTL: 900,
     GUDANG_REFRESH_TOKEN_TTL: 2_592_000,
@@ -85,4 +85,12 @@ t.test('an unreadable .env file is reported as such', async (t) => {
 
 t.test('unknown variables are ignored', async (t) => {
   t.notOk('SOMETHING_ELSE' in load({ SOMETHING_ELSE: 'x' }))
+})
+
+t.test('GUDANG_TRUST_PROXY takes the proxies\' addresses, as well as true and false', async (t) => {
+  t.equal(trustProxy(load({}).GUDANG_TRUST_PROXY), false)
+  t.equal(trustProxy(load({ GUDANG_TRUST_PROXY: 'true' }).GUDANG_TRUST_PROXY), true)
+  t.equal(trustProxy(load({ GUDANG_TRUST_PROXY: 'loopback' }).GUDANG_TRUST_PROXY), 'loopback')
+  t.equal(trustProxy(load({ GUDANG_TRUST_PROXY: '10.0.0.0/8, ::1' }).GUDANG_TRUST_PROXY), '10.0.0.0/8, ::1')
+  t.throws(() => load({ GUDANG_TRUST_PROXY: 'yes please' }), { message: /GUDANG_TRUST_PROXY must match pattern/ })
 })

@@ -173,12 +173,12 @@ t.test('internal errors are logged with the request id and answered without inte
 
 t.test('Prisma\'s unique violation answers 409 and a missing row 404', async (t) => {
   const app = await build(t)
-  app.post('/test/users', async (request) =>
+  app.post('/test/users', { config: { access: 'public' } }, async (request) =>
     app.prisma.user.create({
       data: { ...(request.body as { email: string, displayName: string }), role: { connect: { key: 'author' } } },
     }),
   )
-  app.delete('/test/users/:id', async (request) =>
+  app.delete('/test/users/:id', { config: { access: 'public' } }, async (request) =>
     app.prisma.user.delete({ where: { id: (request.params as { id: string }).id } }),
   )
   const user = { email: 'ada@example.com', displayName: 'Ada' }

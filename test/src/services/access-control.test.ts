@@ -55,7 +55,7 @@ function jwt(payload: object, secret: string, alg = 'HS256'): string {
   return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`
 }
 
-t.test('a route under /api or /auth that declares no access stops the app from starting', async (t) => {
+t.test('a route that declares no access stops the app from starting', async (t) => {
   const app = await build(t)
   app.register(async (feature) => {
     feature.get('/forgotten', async () => ({ open: true }))
@@ -63,10 +63,37 @@ t.test('a route under /api or /auth that declares no access stops the app from s
   await t.rejects(async () => app.ready(), /GET \/api\/admin\/forgotten declares no config.access/)
 })
 
-t.test('routes elsewhere (health, docs) need no declaration', async (t) => {
+t.test('wherever it is', async (t) => {
   const app = await build(t)
-  app.get('/elsewhere', async () => ({ open: true }))
-  t.equal((await app.inject({ url: '/elsewhere' })).statusCode, 200)
+  app.register(async (feature) => {
+    feature.get('/:id', async () => ({ open: true }))
+  }, { prefix: '/assets' })
+  await t.rejects(async () => app.ready(), /GET \/assets\/:id declares no config.access/)
+})
+
+t.test('an anonymous request is turned away before its body is read or validated', async (t) => {
+  const app = await buildWithAdmin(t)
+  const res = await app.inject({ method: 'POST', url: '/api/admin/users', payload: { not: 'a user' } })
+  t.equal(res.statusCode, 401)
+  t.equal(res.json().code, 'GUDANG_ERR_UNAUTHENTICATED')
+  const bad = await app.inject({ method: 'PATCH', url: '/api/admin/users/xyz', payload: '{not json' })
+  t.equal(bad.statusCode, 401)
+})
+
+t.test('an own-only permission of the Public role admits nobody anonymous: they own nothing', async (t) => {
+  const app = await buildWithAdmin(t)
+  addNotes(app)
+  const admin = await login(app)
+  const created = await app.inject({ method: 'POST', url: '/api/admin/notes', headers: admin.headers, payload: { title: 'Hi' } })
+  await app.inject({
+    method: 'PATCH',
+    url: `/api/admin/roles/${await roleId(app, admin, 'public')}`,
+    headers: admin.headers,
+    payload: { permissions: [{ subject: 'content:note', action: 'read', ownOnly: true }] },
+  })
+  const res = await app.inject({ url: `/api/admin/notes/${created.json().data.id}` })
+  t.equal(res.statusCode, 401)
+  t.equal(res.headers['www-authenticate'], 'Bearer')
 })
 
 t.test('no credentials: 401; credentials without the permission: 403; the Public role grants anonymous access', async (t) => {
