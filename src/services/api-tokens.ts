@@ -6,6 +6,7 @@ import type { ApiTokenKind } from '../generated/prisma/enums.js'
 import type { Rule } from './access-control.js'
 import { assertHeld, type Grant, type Principal, tokenAccess } from './access-control.js'
 import { newOpaqueToken } from './opaque-tokens.js'
+import { lockRole } from './roles.js'
 
 export interface NewApiToken {
   name: string
@@ -96,6 +97,7 @@ function createApiTokens(app: FastifyInstance) {
       return prisma.$transaction(async (tx) => {
         let role = null
         if (input.roleId !== undefined) {
+          await lockRole(tx, input.roleId)
           role = await tx.role.findUnique({ where: { id: input.roleId }, select: { permissions: true } })
           if (role === null) throw invalid('/roleId', 'names no role')
         }

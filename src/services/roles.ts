@@ -24,7 +24,10 @@ export const roleSelect = {
   description: true,
   createdAt: true,
   updatedAt: true,
-  permissions: { select: { subject: true, action: true, ownOnly: true, fields: true }, orderBy: { subject: 'asc' } },
+  permissions: {
+    select: { subject: true, action: true, ownOnly: true, fields: true },
+    orderBy: [{ subject: 'asc' }, { action: 'asc' }],
+  },
   _count: { select: { users: true, tokens: true } },
 } as const satisfies Prisma.RoleSelect
 
@@ -70,6 +73,23 @@ function permissionRows(permissions: PermissionInput[]) {
   }))
 }
 
+/** Anonymous callers may be given content and media, never users, roles, tokens or settings. */
+function assertAnonymousPermissions(rows: { subject: string }[]): void {
+  const problems = rows.flatMap(({ subject }, index) =>
+    /^(content:|media$)/.test(subject)
+      ? []
+      : [{ in: 'body', path: `/permissions/${index}/subject`, message: 'the Public role is for content and media only' }])
+  if (problems.length > 0) throw withDetails(new ValidationError('Invalid permissions for the Public role'), problems)
+}
+
+/**
+ * Holds a role while a user or token is given it, so that it cannot be deleted in between
+ * (deleting takes the row FOR UPDATE first).
+ */
+export async function lockRole(tx: Prisma.TransactionClient, id: string): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM roles WHERE id = ${id}::uuid FOR SHARE`
+}
+
 type RoleRow = Prisma.RoleGetPayload<{ select: typeof roleSelect }>
 
 /** The API shows an unlimited field list as null, not as the empty array it is stored as. */
@@ -86,6 +106,8 @@ function createRoles(app: FastifyInstance) {
 
   /** A role the caller may change: not the Administrator's, and none holding more than they do. */
   async function editable(tx: Prisma.TransactionClient, id: string, held: Rule[]) {
+    // Locked: a user or token being given this role meanwhile waits (see lockRole).
+    await tx.$queryRaw`SELECT id FROM roles WHERE id = ${id}::uuid FOR UPDATE`
     const role = await tx.role.findUnique({ where: { id }, select: { key: true, permissions: true } })
     if (role === null) throw new NotFoundError('No such role')
     if (role.key === 'administrator') throw new BuiltInRoleError('The Administrator role can do everything and cannot be changed')
@@ -95,7 +117,7 @@ function createRoles(app: FastifyInstance) {
 
   return {
     async list() {
-      const roles = await prisma.role.findMany({ select: roleSelect, orderBy: { createdAt: 'asc' } })
+      const roles = await prisma.role.findMany({ select: roleSelect, orderBy: [{ createdAt: 'asc' }, { name: 'asc' }] })
       return roles.map(presentRole)
     },
 
@@ -125,7 +147,8 @@ function createRoles(app: FastifyInstance) {
       const rows = changes.permissions === undefined ? undefined : permissionRows(changes.permissions)
       if (rows !== undefined) assertHeld(held, rows)
       const role = await prisma.$transaction(async (tx) => {
-        await editable(tx, id, held)
+        const role = await editable(tx, id, held)
+        if (role.key === 'public' && rows !== undefined) assertAnonymousPermissions(rows)
         return tx.role.update({
           where: { id },
           data: {

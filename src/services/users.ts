@@ -4,6 +4,7 @@ import { LastAdministratorError, NotFoundError, ValidationError, withDetails, Wr
 import type { Prisma } from '../generated/prisma/client.js'
 import { assertHeld, type Rule } from './access-control.js'
 import { hashPassword, verifyPassword } from './passwords.js'
+import { lockRole } from './roles.js'
 
 /** The columns of a user that leave the server: never the password hash. */
 export const userSelect = {
@@ -44,6 +45,7 @@ function createUsers(app: FastifyInstance) {
 
   /** The permissions of a role a user may be given. */
   async function assignable(tx: Transaction, roleId: string): Promise<Rule[]> {
+    await lockRole(tx, roleId)
     const role = await tx.role.findUnique({ where: { id: roleId }, select: { key: true, permissions: true } })
     if (role === null || role.key === 'public') {
       throw withDetails(new ValidationError('roleId names no role a user can have'), [
@@ -162,7 +164,10 @@ function createUsers(app: FastifyInstance) {
           role: {
             select: {
               ...userSelect.role.select,
-              permissions: { select: { subject: true, action: true, ownOnly: true, fields: true } },
+              permissions: {
+                select: { subject: true, action: true, ownOnly: true, fields: true },
+                orderBy: [{ subject: 'asc' }, { action: 'asc' }],
+              },
             },
           },
         },
@@ -191,10 +196,9 @@ function createUsers(app: FastifyInstance) {
       return prisma.$transaction((tx) => insert(tx, { email, password, displayName, roleId: role.id }, passwordHash))
     },
 
-    /** With GUDANG_ADMIN_EMAIL/PASSWORD set and no user yet, creates the first administrator. */
-    async bootstrap(): Promise<void> {
-      const { GUDANG_ADMIN_EMAIL: email, GUDANG_ADMIN_PASSWORD: password } = app.config
-      if (email === undefined || password === undefined || (await prisma.user.count()) > 0) return
+    /** The first administrator (GUDANG_ADMIN_EMAIL/PASSWORD), unless there is a user already. */
+    async bootstrap(email: string, password: string): Promise<void> {
+      if ((await prisma.user.count()) > 0) return
       const passwordHash = await hashPassword(password)
       // Instances starting together take turns (the Administrator role's row is the lock):
       // only the first finds no user.
@@ -218,7 +222,8 @@ declare module 'fastify' {
 async function usersPlugin(app: FastifyInstance): Promise<void> {
   const users = createUsers(app)
   app.decorate('users', users)
-  app.addHook('onReady', () => users.bootstrap())
+  const { GUDANG_ADMIN_EMAIL: email, GUDANG_ADMIN_PASSWORD: password } = app.config
+  if (email !== undefined && password !== undefined) app.addHook('onReady', () => users.bootstrap(email, password))
 }
 
 export default fp(usersPlugin, { name: 'users', dependencies: ['prisma'] })

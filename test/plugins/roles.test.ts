@@ -32,6 +32,11 @@ function sorted(permissions: Permission[]): Permission[] {
   return [...permissions].sort((a, b) => key(a).localeCompare(key(b)))
 }
 
+/** A role with its permissions in a stable order, to compare two answers. */
+function stable<R extends { permissions: Permission[] }>(role: R): R {
+  return { ...role, permissions: sorted(role.permissions) }
+}
+
 function createRole(app: App, admin: SignedIn, payload: Record<string, unknown>) {
   return app.inject({ method: 'POST', url: '/api/admin/roles', headers: admin.headers, payload })
 }
@@ -61,7 +66,7 @@ async function newRole(app: App, admin: SignedIn, name: string, permissions: Par
   return res.json().data.id as string
 }
 
-function assertConflict(t: Test, res: LightMyRequestResponse, code: string, message: string | RegExp, what?: string) {
+function assertConflict(t: Test, res: LightMyRequestResponse, code: string, message: string | RegExp, what = code) {
   t.equal(res.statusCode, 409, what)
   t.match(res.json(), { statusCode: 409, code, error: 'Conflict', message }, what)
 }
@@ -110,7 +115,9 @@ t.test('GET /api/admin/roles lists the built-in roles with their permissions and
 
   const one = await getRole(app, admin, byKey.editor.id)
   t.equal(one.statusCode, 200)
-  t.same(one.json(), { data: byKey.editor }, 'GET /:id answers the role as listed')
+  const { permissions, ...editor } = byKey.editor
+  t.match(one.json().data, editor, 'GET /:id answers the role as listed')
+  t.same(sorted(one.json().data.permissions), sorted(permissions))
 
   const missing = await getRole(app, admin, randomUUID())
   t.equal(missing.statusCode, 404)
@@ -158,8 +165,8 @@ t.test('POST /api/admin/roles creates a custom role; unlimited field lists are n
     rule('settings', 'update'),
   ]), 'ownOnly defaults to false; no field list and null both come back as null')
 
-  const read = await getRole(app, admin, role.id)
-  t.same(read.json(), { data: role }, 'GET answers what POST answered')
+  const read = (await getRole(app, admin, role.id)).json().data
+  t.same(stable(read), stable(role), 'GET answers what POST answered')
   const list = await listRoles(app, admin)
   t.equal(list.data.length, 5)
 
@@ -276,7 +283,7 @@ t.test('PATCH /api/admin/roles/:id changes a role; permissions replace the whole
   const renamed = await patchRole(app, admin, id, { name: 'Proofreader', description: 'Fixes typos' })
   t.equal(renamed.statusCode, 200)
   t.match(renamed.json().data, { id, key: null, name: 'Proofreader', description: 'Fixes typos' })
-  t.same(renamed.json().data.permissions, before.permissions, 'permissions are kept when not given')
+  t.same(sorted(renamed.json().data.permissions), sorted(before.permissions), 'permissions are kept when not given')
 
   const replaced = await patchRole(app, admin, id, {
     permissions: [
@@ -335,7 +342,7 @@ t.test('the Administrator role cannot be changed or deleted', async (t) => {
   }
   assertConflict(t, await deleteRole(app, admin, id), 'GUDANG_ERR_BUILT_IN_ROLE', message, 'delete')
 
-  t.same((await getRole(app, admin, id)).json().data, before, 'nothing changed')
+  t.same(stable((await getRole(app, admin, id)).json().data), stable(before), 'nothing changed')
   t.equal((await app.inject({ url: '/api/admin/users', headers: admin.headers })).statusCode, 200)
 })
 
@@ -468,4 +475,111 @@ t.test('only callers with the roles permission reach the routes', async (t) => {
   const roles = await listRoles(app, admin)
   t.equal(roles.data.length, 4, 'nothing was created')
   t.equal(roles.data.find((r) => r.key === 'author')?.permissions.length, 8, 'nothing was changed')
+})
+
+t.test('a caller grants, changes and deletes only roles within their own permissions', async (t) => {
+  const { app, admin } = await setup(t)
+  const held = [
+    ...['read', 'create', 'update', 'delete'].map((action) => ({ subject: 'roles', action })),
+    { subject: 'content:*', action: 'read' },
+    { subject: 'content:article', action: 'read', fields: ['title'] },
+    { subject: 'media', action: 'update', ownOnly: true },
+  ]
+  await newRole(app, admin, 'Role manager', held)
+  const bigger = await newRole(app, admin, 'Bigger', [{ subject: 'users', action: 'read' }])
+  const manager = await signInAs(app, admin, 'Role manager')
+
+  const within = await createRole(app, manager, {
+    name: 'Lesser',
+    permissions: [
+      { subject: 'content:*', action: 'read' },
+      { subject: 'content:article', action: 'read', fields: ['title'] },
+      { subject: 'content:page', action: 'read', fields: ['title', 'body'] },
+      { subject: 'media', action: 'update', ownOnly: true },
+      { subject: 'roles', action: 'read' },
+    ],
+  })
+  t.equal(within.statusCode, 201, 'permissions the caller holds, or fewer rows or fields of them')
+  const lesser: string = within.json().data.id
+
+  const refused = [
+    ['more rows', [{ subject: 'media', action: 'update' }], ['media:update']],
+    ['every field', [{ subject: 'content:article', action: 'read' }], ['content:article:read']],
+    ['another field', [{ subject: 'content:article', action: 'read', fields: ['title', 'body'] }], ['content:article:read']],
+    ['another action', [{ subject: 'content:*', action: 'publish' }], ['content:*:publish', 'content:article:publish']],
+    ['another subject', [{ subject: 'users', action: 'read' }], ['users:read']],
+    ['everything', [{ subject: '*', action: 'read' }], ['content:article:read', 'media:read', 'settings:read', 'tokens:read', 'users:read']],
+  ] as const
+  for (const [what, permissions, exceeded] of refused) {
+    const res = await createRole(app, manager, { name: `Escalated ${what}`, permissions })
+    t.equal(res.statusCode, 403, what)
+    t.match(res.json(), { code: 'GUDANG_ERR_FORBIDDEN', message: /^You cannot grant permissions you do not hold: / }, what)
+    t.same([...res.json().details.permissions].sort(), exceeded, what)
+  }
+  t.equal((await listRoles(app, admin)).data.length, 7, 'no role was created')
+
+  const renamed = await patchRole(app, manager, lesser, { name: 'Lesser still' })
+  t.equal(renamed.statusCode, 200)
+  const grown = await patchRole(app, manager, lesser, { permissions: [{ subject: 'users', action: 'read' }] })
+  t.equal(grown.statusCode, 403, 'a role cannot be changed into more than the caller holds')
+  t.same(grown.json().details, { permissions: ['users:read'] })
+  t.equal((await getRole(app, admin, lesser)).json().data.permissions.length, 5, 'its permissions are unchanged')
+
+  const editor = await roleId(app, admin, 'editor')
+  const editorBefore = stable((await getRole(app, admin, editor)).json().data)
+  for (const [what, payload] of [['renamed', { name: 'Mine' }], ['narrowed', { permissions: [] }]] as const) {
+    const res = await patchRole(app, manager, editor, payload)
+    t.equal(res.statusCode, 403, `a role holding more than the caller cannot be ${what}`)
+    t.equal(res.json().code, 'GUDANG_ERR_FORBIDDEN')
+  }
+  t.same(stable((await getRole(app, admin, editor)).json().data), editorBefore, 'the Editor role is unchanged')
+
+  const deleteBigger = await deleteRole(app, manager, bigger)
+  t.equal(deleteBigger.statusCode, 403, 'nor deleted')
+  t.same(deleteBigger.json().details, { permissions: ['users:read'] })
+  t.equal((await getRole(app, admin, bigger)).statusCode, 200)
+  t.equal((await deleteRole(app, manager, editor)).statusCode, 403, 'the Editor role is out of reach first')
+  const administrator = await roleId(app, admin, 'administrator')
+  t.equal((await deleteRole(app, manager, administrator)).json().code, 'GUDANG_ERR_BUILT_IN_ROLE')
+  t.equal((await patchRole(app, manager, administrator, {})).json().code, 'GUDANG_ERR_BUILT_IN_ROLE')
+
+  t.equal((await deleteRole(app, manager, lesser)).statusCode, 204, 'a role within reach is deleted')
+  t.equal((await listRoles(app, admin)).data.length, 6)
+})
+
+t.test('a role\'s permissions come back in one order, whatever order they were written in', async (t) => {
+  const { app, admin } = await setup(t)
+  const written = [
+    { subject: 'content:*', action: 'update' },
+    { subject: 'media', action: 'read' },
+    { subject: 'content:*', action: 'read' },
+    { subject: 'content:*', action: 'create' },
+  ]
+  const id = await newRole(app, admin, 'Ordered', written)
+  const first = (await getRole(app, admin, id)).json().data.permissions
+  t.equal((await patchRole(app, admin, id, { permissions: [...written].reverse() })).statusCode, 200)
+  const second = (await getRole(app, admin, id)).json().data.permissions
+  t.same(sorted(second), sorted(first), 'the same permissions')
+  t.same(second, first, 'in the same order')
+})
+
+t.test('deleting a role while a user is given it answers 204 or 409, and the PATCH 200 or 400: never 500', async (t) => {
+  const { app, admin } = await setup(t)
+  const user = await signInAs(app, admin, 'author')
+  const author = await roleId(app, admin, 'author')
+  const code = (res: LightMyRequestResponse) => (res.body === '' ? '' : res.json().code ?? '')
+  for (let i = 0; i < 10; i++) {
+    const id = await newRole(app, admin, `Short-lived ${i}`)
+    const [deleted, given] = await Promise.all([
+      deleteRole(app, admin, id),
+      app.inject({ method: 'PATCH', url: `/api/admin/users/${user.user.id}`, headers: admin.headers, payload: { roleId: id } }),
+    ])
+    const role = await getRole(app, admin, id)
+    const holder = (await app.inject({ url: `/api/admin/users/${user.user.id}`, headers: admin.headers })).json().data
+    // Either the role went first (the PATCH found no role) or the user got it first (the role is in use).
+    const consistent = (deleted.statusCode === 204 && given.statusCode === 400 && role.statusCode === 404)
+      || (deleted.statusCode === 409 && given.statusCode === 200 && holder.role.id === id)
+    t.ok(consistent, `attempt ${i}: DELETE ${deleted.statusCode} ${code(deleted)}, PATCH ${given.statusCode} ${code(given)}`)
+    await app.inject({ method: 'PATCH', url: `/api/admin/users/${user.user.id}`, headers: admin.headers, payload: { roleId: author } })
+  }
 })

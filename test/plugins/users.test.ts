@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
-import { ADMIN, bearer, buildWithAdmin, login, roleId, type SignedIn, signInAs } from '../helper.js'
+import { ADMIN, bearer, build, buildWithAdmin, login, onPostgres, roleId, type SignedIn, signInAs } from '../helper.js'
 
 type App = Awaited<ReturnType<typeof buildWithAdmin>>
 
@@ -15,21 +15,21 @@ async function setup(t: Test): Promise<{ app: App, admin: SignedIn }> {
   return { app, admin: await login(app) }
 }
 
-/** POST /api/admin/users with the given fields; role is a built-in key or a role name. */
+/** POST /api/admin/users; `role` (a built-in key or a role name) is looked up unless `roleId` is given. */
 async function createUser(
   app: App,
-  admin: SignedIn,
+  caller: SignedIn,
   { role = 'editor', ...fields }: { role?: string } & Record<string, unknown> = {},
 ): Promise<LightMyRequestResponse> {
   return app.inject({
     method: 'POST',
     url: '/api/admin/users',
-    headers: admin.headers,
+    headers: caller.headers,
     payload: {
       email: `user-${randomUUID()}@example.com`,
       displayName: 'Someone',
       password: PASSWORD,
-      roleId: await roleId(app, admin, role),
+      roleId: fields.roleId ?? await roleId(app, caller, role),
       ...fields,
     },
   })
@@ -397,6 +397,26 @@ t.test('with a second active administrator, either can be disabled, demoted or d
   t.equal((await getUser(app, again, admin.user.id)).statusCode, 404)
 })
 
+t.test('two administrators disabling each other at once: one wins, the other is refused', async (t) => {
+  const { app, admin } = await setup(t)
+  const second = await signInAs(app, admin, 'administrator')
+
+  const answers = await Promise.all([
+    patch(app, admin, second.user.id, { isActive: false }),
+    patch(app, second, admin.user.id, { isActive: false }),
+  ])
+  t.same(answers.map((res) => res.statusCode).sort(), [200, 409], answers.map((res) => res.body).join('\n'))
+  t.equal(answers.find((res) => res.statusCode === 409)?.json().code, 'GUDANG_ERR_LAST_ADMINISTRATOR')
+
+  const winner = answers[0]?.statusCode === 200 ? admin : second
+  const list = await app.inject({ url: '/api/admin/users', headers: winner.headers })
+  t.same(
+    list.json().data.filter((u: { isActive: boolean }) => u.isActive).map((u: { id: string }) => u.id),
+    [winner.user.id],
+    'exactly one active administrator remains',
+  )
+})
+
 t.test('DELETE /api/admin/users/:id removes a user and ends their sessions', async (t) => {
   const { app, admin } = await setup(t)
   const user = await signInAs(app, admin, 'editor')
@@ -470,7 +490,7 @@ t.test('a user changes their own password; their other sessions end, this one go
 
   const wrong = await change('not my password')
   t.equal(wrong.statusCode, 400)
-  t.match(wrong.json(), { code: 'GUDANG_ERR_VALIDATION', details: [{ in: 'body', path: '/currentPassword' }] })
+  t.match(wrong.json(), { statusCode: 400, details: [{ in: 'body', path: '/currentPassword' }] })
   t.equal((await me(app, other.accessToken)).statusCode, 200, 'a refused change ends no session')
 
   const res = await change(PASSWORD)
@@ -479,4 +499,133 @@ t.test('a user changes their own password; their other sessions end, this one go
   await assertSessionEnded(t, app, other)
   t.equal((await tryLogin(app, user.user.email, PASSWORD)).statusCode, 401, 'the old password is refused')
   t.equal((await tryLogin(app, user.user.email, 'my own new password')).statusCode, 200)
+})
+
+t.test('GUDANG_ADMIN_EMAIL makes the first administrator only while there is no user', async (t) => {
+  const first = await buildWithAdmin(t, onPostgres ? {} : { GUDANG_DATA_DIR: t.testdir() })
+  await first.ready()
+  const { DATABASE_URL, GUDANG_DATA_DIR } = first.config
+  await first.close()
+
+  // The same database, started again with another administrator configured.
+  const again = await buildWithAdmin(t, {
+    ...(onPostgres ? { DATABASE_URL } : { GUDANG_DATA_DIR }),
+    GUDANG_ADMIN_EMAIL: 'other@example.com',
+    GUDANG_ADMIN_PASSWORD: 'another admin password',
+  })
+  const other = await tryLogin(again, 'other@example.com', 'another admin password')
+  t.equal(other.statusCode, 401, 'no second administrator is made')
+  const admin = await login(again)
+  const list = await again.inject({ url: '/api/admin/users', headers: admin.headers })
+  t.same(list.json().data.map((u: { email: string }) => u.email), [ADMIN.email])
+
+  const unconfigured = await build(t)
+  const none = await tryLogin(unconfigured, ADMIN.email, ADMIN.password)
+  t.equal(none.statusCode, 401, 'without GUDANG_ADMIN_EMAIL no user is made')
+  t.equal(none.json().code, 'GUDANG_ERR_INVALID_CREDENTIALS')
+})
+
+t.test('instances starting together on an empty database make one first administrator', {
+  skip: onPostgres ? false : 'a PGlite data folder serves one instance at a time',
+}, async (t) => {
+  const empty = await build(t)
+  await empty.ready()
+  const { DATABASE_URL } = empty.config
+  await empty.close()
+
+  const instances = await Promise.all([0, 1].map(() => buildWithAdmin(t, { DATABASE_URL })))
+  await Promise.all(instances.map((instance) => instance.ready()))
+  const [one, other] = instances as [App, App]
+  const admin = await login(one)
+  const list = await other.inject({ url: '/api/admin/users', headers: admin.headers })
+  t.equal(list.statusCode, 200)
+  t.same(list.json().data.map((u: { email: string }) => u.email), [ADMIN.email], 'one administrator, not two')
+})
+
+t.test('a caller manages only users whose role is within their own permissions', async (t) => {
+  const { app, admin } = await setup(t)
+  for (const [name, permissions] of [
+    ['User manager', [...['read', 'create', 'update', 'delete'].map((action) => ({ subject: 'users', action }))]],
+    ['Reader', []],
+  ] as const) {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/admin/roles',
+      headers: admin.headers,
+      payload: { name, permissions: [...permissions, { subject: 'content:*', action: 'read' }] },
+    })
+    t.equal(res.statusCode, 201, `role ${name}`)
+  }
+  const manager = await signInAs(app, admin, 'User manager')
+  const editor = await newUser(app, admin, { role: 'editor', displayName: 'Ed' })
+  const total = async () => (await app.inject({ url: '/api/admin/users', headers: admin.headers })).json().meta.total
+  // Looked up by the administrator: the manager may not read roles.
+  const roles = {
+    reader: await roleId(app, admin, 'Reader'),
+    manager: await roleId(app, admin, 'User manager'),
+    editor: await roleId(app, admin, 'editor'),
+    administrator: await roleId(app, admin, 'administrator'),
+  }
+
+  const reader = await createUser(app, manager, { roleId: roles.reader, displayName: 'Reader' })
+  t.equal(reader.statusCode, 201, 'a user with a role within the caller\'s permissions')
+  const readerId: string = reader.json().data.id
+
+  const tooMuch = await createUser(app, manager, { roleId: roles.editor })
+  t.equal(tooMuch.statusCode, 403, 'a user with a role beyond them')
+  const exceeded = [
+    'media:read',
+    'media:create',
+    'media:update',
+    'media:delete',
+    'content:*:create',
+    'content:*:update',
+    'content:*:delete',
+    'content:*:publish',
+  ]
+  t.same(tooMuch.json(), {
+    statusCode: 403,
+    code: 'GUDANG_ERR_FORBIDDEN',
+    error: 'Forbidden',
+    message: `You cannot grant permissions you do not hold: ${exceeded.join(', ')}`,
+    details: { permissions: exceeded },
+  })
+  t.equal(await total(), 4, 'no user was created')
+
+  const renamed = await patch(app, manager, readerId, { displayName: 'Renamed reader' })
+  t.equal(renamed.statusCode, 200)
+  t.equal(renamed.json().data.displayName, 'Renamed reader')
+  const peer = await patch(app, manager, readerId, { roleId: roles.manager })
+  t.equal(peer.statusCode, 200, 'a role equal to the caller\'s is within reach')
+  const promoted = await patch(app, manager, readerId, { roleId: roles.editor })
+  t.equal(promoted.statusCode, 403, 'a role beyond the caller\'s is not')
+  t.same(promoted.json().details, { permissions: exceeded })
+  t.equal((await getUser(app, admin, readerId)).json().data.role.name, 'User manager', 'the role is unchanged')
+
+  const self = await patch(app, manager, manager.user.id, { roleId: roles.administrator })
+  t.equal(self.statusCode, 403, 'nobody promotes themselves')
+  t.equal(self.json().code, 'GUDANG_ERR_FORBIDDEN')
+
+  for (const [who, id] of [['an Editor', editor.id], ['an Administrator', admin.user.id]] as const) {
+    const before = (await getUser(app, manager, id)).json().data
+    const changes = [{ displayName: 'Taken over' }, { password: 'i own you now, really' }, { isActive: false }]
+    for (const changed of changes) {
+      const res = await patch(app, manager, id, changed)
+      t.equal(res.statusCode, 403, `${who} is out of reach: ${Object.keys(changed)[0]}`)
+      t.match(res.json(), { code: 'GUDANG_ERR_FORBIDDEN', message: /^You cannot grant permissions you do not hold: / })
+    }
+    const deleted = await app.inject({ method: 'DELETE', url: `/api/admin/users/${id}`, headers: manager.headers })
+    t.equal(deleted.statusCode, 403, `${who} cannot be deleted`)
+    t.same((await getUser(app, admin, id)).json().data, before, `${who} is unchanged`)
+  }
+  t.equal((await me(app, admin.accessToken)).statusCode, 200, 'the administrator\'s session goes on')
+  t.equal((await tryLogin(app, ADMIN.email, ADMIN.password)).statusCode, 200, 'and their password is unchanged')
+
+  const missing = await patch(app, manager, randomUUID(), { displayName: 'Ghost' })
+  t.equal(missing.statusCode, 404)
+  t.match(missing.json(), { code: 'GUDANG_ERR_NOT_FOUND', message: 'No such user' })
+
+  const removed = await app.inject({ method: 'DELETE', url: `/api/admin/users/${readerId}`, headers: manager.headers })
+  t.equal(removed.statusCode, 204, 'a user within reach is deleted')
+  t.equal(await total(), 3)
 })

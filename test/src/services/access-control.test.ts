@@ -134,6 +134,14 @@ t.test('no credentials: 401; credentials without the permission: 403; the Public
   })
   t.equal(grant.statusCode, 200)
   t.equal((await app.inject({ url: note })).statusCode, 200, 'anonymous reads once Public may')
+  const users = await app.inject({
+    method: 'PATCH',
+    url: `/api/admin/roles/${publicRole}`,
+    headers: admin.headers,
+    payload: { permissions: [{ subject: 'content:note', action: 'read' }, { subject: 'users', action: 'read' }] },
+  })
+  t.equal(users.statusCode, 400, 'the Public role gets content and media only')
+  t.match(users.json().details, [{ path: '/permissions/1/subject', message: /content and media only/ }])
   t.equal((await app.inject({ method: 'PATCH', url: note, payload: { title: 'x' } })).statusCode, 401)
 })
 
