@@ -82,7 +82,8 @@ async function askPassword(): Promise<string> {
       const answer = prompt.question(question)
       muted = true
       const line = await answer
-      if (terminal) process.stderr.write('\n')
+      // The muted answer left the cursor after the prompt.
+      process.stderr.write('\n')
       return line
     }
     const password = await ask('Password (12 characters or more): ')

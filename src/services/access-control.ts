@@ -154,8 +154,7 @@ export function signedIn(principal: Principal): Extract<Principal, { kind: 'user
 }
 
 function toArray<T>(value: T | T[] | undefined): T[] {
-  if (value === undefined) return []
-  return Array.isArray(value) ? value : [value]
+  return ([] as T[]).concat(value ?? [])
 }
 
 /**
@@ -193,8 +192,13 @@ function createAccessControl(app: FastifyInstance) {
     try {
       claims = await request.jwtVerify<AccessTokenClaims>()
     } catch (error) {
-      const expired = (error as { code?: string }).code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED'
-      throw new InvalidTokenError(expired ? 'the access token has expired' : 'the access token is not valid')
+      const code = String((error as { code?: unknown }).code)
+      // The errors of @fastify/jwt and fast-jwt are the token's fault; others (the signing key
+      // could not be read) are not.
+      if (!/^FA?ST_JWT_/.test(code)) throw error
+      throw new InvalidTokenError(code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED'
+        ? 'the access token has expired'
+        : 'the access token is not valid')
     }
     const session = await prisma.session.findUnique({
       where: { id: claims.sid },

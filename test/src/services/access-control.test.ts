@@ -246,6 +246,16 @@ t.test('forged, unsigned, expired and malformed access tokens are refused', asyn
   t.equal(otherUser.statusCode, 401, 'a token whose user is not the session\'s is refused')
 })
 
+t.test('a signing key that cannot be read is an outage (500), not a bad token; it is read again next time', async (t) => {
+  const app = await build(t, { GUDANG_MIGRATE_ON_START: false })
+  const token = jwt({ sub: 'x', sid: 'y', exp: Math.floor(Date.now() / 1000) + 60 }, 'whatever secret it may be')
+  for (const attempt of [1, 2]) {
+    const res = await app.inject({ url: '/auth/me', headers: bearer(token) })
+    t.equal(res.statusCode, 500, `attempt ${attempt}`)
+    t.equal(res.json().code, 'GUDANG_ERR_INTERNAL_SERVER_ERROR')
+  }
+})
+
 t.test('the generated signing key is kept in the database and shared by every instance', async (t) => {
   const app = await buildWithAdmin(t)
   const admin = await login(app)

@@ -20,6 +20,10 @@ t.test('a stored value that is no scrypt hash never verifies', async (t) => {
   t.equal(await verifyPassword('anything', 'scrypt$65536$8$1$c2FsdA=='), false)
 })
 
+t.test('a stored hash with impossible parameters is an error, not a mismatch', async (t) => {
+  await t.rejects(verifyPassword('anything', 'scrypt$3$8$1$c2FsdA==$a2V5'), { code: 'ERR_CRYPTO_INVALID_SCRYPT_PARAMS' })
+})
+
 t.test('the dummy hash is made once and verifies no guess', async (t) => {
   const dummy = await dummyPasswordHash()
   t.equal(await dummyPasswordHash(), dummy)
