@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, type ScryptOptions, timingSafeEqual } from 'node:crypto'
+import { promisify } from 'node:util'
 
 /**
  * Passwords are hashed with scrypt (memory-hard, in Node's own crypto: no native addon to
@@ -11,13 +12,16 @@ const BLOCK_SIZE = 8
 const PARALLELIZATION = 1
 const KEY_LENGTH = 32
 
+// promisify() types only scrypt's overload without options.
+const scryptAsync = promisify(scrypt) as (
+  password: string,
+  salt: Buffer,
+  length: number,
+  options: ScryptOptions,
+) => Promise<Buffer>
+
 function derive(password: string, salt: Buffer, length: number, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, length, options, (error, key) => {
-      if (error) reject(error)
-      else resolve(key)
-    })
-  })
+  return scryptAsync(password.normalize('NFC'), salt, length, options)
 }
 
 function memoryFor(N: number, r: number): number {
