@@ -1,0 +1,242 @@
+import t from 'tap'
+import type { FieldDefinition } from '../../../src/schemas/content-model.js'
+import {
+  createValidators,
+  definitionProblems,
+  objectSchema,
+  type ValidationMode,
+} from '../../../src/services/content-schema.js'
+
+const components = new Map<string, FieldDefinition[]>([
+  ['shared.seo', [
+    { name: 'metaTitle', type: 'string', required: true, maxLength: 60 },
+    { name: 'keywords', type: 'text' },
+  ]],
+  ['blocks.hero', [
+    { name: 'title', type: 'string', required: true },
+    { name: 'image', type: 'media', allowedKinds: ['image'] },
+  ]],
+  ['blocks.quote', [{ name: 'text', type: 'text', required: true }, { name: 'seo', type: 'component', component: 'shared.seo' }]],
+])
+
+/** One field of every type. */
+const article: FieldDefinition[] = [
+  { name: 'title', type: 'string', required: true, minLength: 3, maxLength: 20, pattern: '^[A-Z]' },
+  { name: 'slug', type: 'uid', targetField: 'title', required: true },
+  { name: 'summary', type: 'text', maxLength: 200 },
+  { name: 'body', type: 'richtext' },
+  { name: 'views', type: 'integer', min: 0, max: 1000 },
+  { name: 'rating', type: 'decimal', min: 0, max: 5 },
+  { name: 'featured', type: 'boolean' },
+  { name: 'day', type: 'date' },
+  { name: 'at', type: 'datetime' },
+  { name: 'category', type: 'enumeration', values: ['news', 'guide'] },
+  { name: 'extra', type: 'json' },
+  { name: 'contact', type: 'email' },
+  { name: 'website', type: 'url' },
+  { name: 'cover', type: 'media', allowedKinds: ['image'] },
+  { name: 'gallery', type: 'media', multiple: true },
+  { name: 'author', type: 'relation', target: 'author', relation: 'toOne', inverse: 'articles' },
+  { name: 'tags', type: 'relation', target: 'tag', relation: 'toMany' },
+  { name: 'seo', type: 'component', component: 'shared.seo' },
+  { name: 'faq', type: 'component', component: 'shared.seo', repeatable: true, min: 1, max: 2 },
+  { name: 'blocks', type: 'dynamiczone', components: ['blocks.hero', 'blocks.quote'], max: 3 },
+]
+
+const id = '0195f0a0-0000-7000-8000-000000000001'
+const good = {
+  title: 'Hello world',
+  slug: 'hello-world',
+  summary: 'A short one',
+  body: [{ type: 'paragraph', children: [{ type: 'text', text: 'Hi' }] }],
+  views: 10,
+  rating: 4.5,
+  featured: true,
+  day: '2026-11-21',
+  at: '2026-11-21T08:00:00Z',
+  category: 'news',
+  extra: { anything: [1, 'two'] },
+  contact: 'ada@example.com',
+  website: 'https://example.com/a',
+  cover: id,
+  gallery: [id],
+  author: id,
+  tags: [id],
+  seo: { metaTitle: 'Hello' },
+  faq: [{ metaTitle: 'Q1', keywords: 'a, b' }],
+  blocks: [
+    { __component: 'blocks.hero', title: 'Welcome', image: id },
+    { __component: 'blocks.quote', text: 'To be', seo: { metaTitle: 'Quote' } },
+  ],
+}
+
+const validators = createValidators()
+let version = 0
+function validate(data: unknown, mode: ValidationMode, fields = article) {
+  version += 1
+  return validators.validate(`article@${version}:${mode}`, () => objectSchema(fields, components, mode), data)
+}
+
+t.test('good data passes in both modes; in draft mode, half-written work too', async (t) => {
+  t.same(validate(good, 'publish'), [])
+  t.same(validate(good, 'draft'), [])
+  t.same(validate({}, 'draft'), [], 'nothing is required of a draft')
+  t.same(validate({ title: 'x', faq: [], blocks: [{ __component: 'blocks.hero' }] }, 'draft'), [], 'nor are lengths and counts')
+  t.same(validate({ ...good, summary: null, cover: null, tags: null }, 'publish'), [], 'an optional field may be cleared')
+})
+
+t.test('publish mode applies every rule, each reported at its field\'s path', async (t) => {
+  const problems = validate({
+    ...good,
+    title: 'lowercase and far too long',
+    slug: 'not a slug',
+    views: 1001,
+    rating: -1,
+    contact: 'not-an-email',
+    website: 'not a url',
+    faq: [],
+    blocks: [{ __component: 'blocks.hero' }, { __component: 'blocks.quote', text: 'x', seo: { metaTitle: 'x'.repeat(61) } }],
+  }, 'publish')
+  t.same(problems.map((p) => p.path).sort(), [
+    '/blocks/0/title',
+    '/blocks/1/seo/metaTitle',
+    '/contact',
+    '/faq',
+    '/rating',
+    '/slug',
+    '/title',
+    '/title',
+    '/views',
+    '/website',
+  ])
+  t.match(problems.find((p) => p.path === '/views'), { message: 'must be <= 1000' })
+  t.match(problems.find((p) => p.path === '/blocks/0/title'), { message: 'must have required property \'title\'' })
+  const missing = validate({ summary: 'no title' }, 'publish')
+  t.same(missing.map((p) => p.path).sort(), ['/slug', '/title'], 'required fields must be there')
+  t.same(validate({ ...good, title: '' }, 'publish').map((p) => p.path), ['/title', '/title'], 'and not empty')
+})
+
+t.test('types and shapes are checked in draft mode too', async (t) => {
+  const problems = validate({
+    title: 3,
+    body: 'plain text',
+    views: 1.5,
+    featured: 'yes',
+    day: '21/11/2026',
+    category: 'gossip',
+    cover: 'not-an-id',
+    gallery: [id, id],
+    tags: id,
+    seo: { metaTitle: 'x', unknown: true },
+    blocks: [{ __component: 'blocks.video' }, { title: 'no component' }],
+  }, 'draft')
+  const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]))
+  t.match(byPath, {
+    '/title': 'must be string',
+    '/body': 'must be array',
+    '/views': 'must be integer',
+    '/featured': 'must be boolean',
+    '/day': 'must match format "date"',
+    '/category': 'must be equal to one of the allowed values: news, guide',
+    '/cover': 'must match format "uuid"',
+    '/gallery': /duplicate items/,
+    '/tags': 'must be array',
+    '/seo/unknown': 'must NOT have additional properties',
+    '/blocks/0/__component': 'must be equal to one of the allowed values: blocks.hero, blocks.quote',
+    '/blocks/1/__component': 'must have required property \'__component\'',
+  })
+})
+
+t.test('data that is no object is refused at the root; a component that does not exist holds nothing', async (t) => {
+  t.same(validate('a string', 'draft'), [{ path: '/', message: 'must be object' }])
+  const orphan: FieldDefinition[] = [{ name: 'part', type: 'component', component: 'gone' }]
+  t.same(validate({ part: {} }, 'publish', orphan), [])
+  t.same(validate({ part: { x: 1 } }, 'publish', orphan), [{ path: '/part/x', message: 'must NOT have additional properties' }])
+})
+
+t.test('unknown fields are refused, and keys JavaScript treats specially do no harm', async (t) => {
+  t.same(validate({ ...good, rogue: 1 }, 'publish'), [{ path: '/rogue', message: 'must NOT have additional properties' }])
+  const hostile = JSON.parse('{"__proto__": {"isAdmin": true}, "constructor": {"prototype": {}}}')
+  t.same(validate(hostile, 'draft').map((p) => p.path).sort(), ['/__proto__', '/constructor'])
+  t.equal(({} as Record<string, unknown>).isAdmin, undefined, 'no prototype was polluted')
+})
+
+t.test('validators are compiled once per key (a content type\'s version and the mode)', async (t) => {
+  const cached = createValidators()
+  let built = 0
+  const schema = () => {
+    built += 1
+    return objectSchema(article, components, 'draft')
+  }
+  cached.validate('article@1:draft', schema, good)
+  cached.validate('article@1:draft', schema, {})
+  t.equal(built, 1)
+  cached.validate('article@2:draft', schema, good)
+  t.equal(built, 2)
+  t.equal(cached.size, 2)
+})
+
+const context = { contentTypes: new Set(['article', 'author', 'tag']), components }
+
+t.test('sound definitions have no problems', async (t) => {
+  t.same(definitionProblems(article, context), [])
+  t.same(definitionProblems(components.get('blocks.quote') ?? [], context, 'blocks.quote'), [])
+})
+
+t.test('bad definitions are refused with a clear message at the field', async (t) => {
+  const problems = definitionProblems([
+    { name: 'title', type: 'string', pattern: '([a-z' },
+    { name: 'Title', type: 'text' },
+    { name: 'createdAt', type: 'datetime' },
+    { name: 'constructor', type: 'json' },
+    { name: 'count', type: 'integer', min: 10, max: 1 },
+    { name: 'code', type: 'string', minLength: 5, maxLength: 2 },
+    { name: 'status2', type: 'enumeration', values: ['a', 'b', 'a'] },
+    { name: 'author', type: 'relation', target: 'writer', relation: 'toOne' },
+    { name: 'seo', type: 'component', component: 'shared.missing' },
+    { name: 'blocks', type: 'dynamiczone', components: ['blocks.hero', 'blocks.gone'] },
+    { name: 'slug', type: 'uid', targetField: 'count' },
+    { name: 'slug2', type: 'uid', targetField: 'nothing' },
+  ], context)
+  t.same(problems, [
+    { path: '/fields/0/pattern', message: 'is not a valid regular expression: Invalid regular expression: /([a-z/u: Unterminated character class' },
+    { path: '/fields/1/name', message: '"Title" is taken by field 0' },
+    { path: '/fields/2/name', message: '"createdAt" is reserved' },
+    { path: '/fields/3/name', message: '"constructor" is reserved' },
+    { path: '/fields/4/min', message: 'min (10) is greater than max (1)' },
+    { path: '/fields/5/minLength', message: 'minLength (5) is greater than maxLength (2)' },
+    { path: '/fields/6/values', message: 'lists a value twice' },
+    { path: '/fields/7/target', message: 'there is no content type "writer"' },
+    { path: '/fields/8/component', message: 'there is no component "shared.missing"' },
+    { path: '/fields/9/components', message: 'there is no component "blocks.gone"' },
+    { path: '/fields/10/targetField', message: '"count" is no text field of this type' },
+    { path: '/fields/11/targetField', message: '"nothing" is no text field of this type' },
+  ])
+})
+
+t.test('a component cannot contain itself, however deep', async (t) => {
+  const nested = new Map(components)
+  nested.set('a', [{ name: 'b', type: 'component', component: 'b' }])
+  nested.set('b', [{ name: 'zone', type: 'dynamiczone', components: ['c'] }])
+  nested.set('c', [{ name: 'a', type: 'component', component: 'a' }, { name: 'again', type: 'component', component: 'a' }])
+  const loop = { contentTypes: context.contentTypes, components: nested }
+  t.same(definitionProblems(nested.get('a') ?? [], loop, 'a'), [
+    { path: '/fields/0/component', message: '"b" contains "a": a component cannot contain itself' },
+  ])
+  t.same(definitionProblems([{ name: 'me', type: 'component', component: 'a' }], loop, 'a'), [
+    { path: '/fields/0/component', message: '"a" contains "a": a component cannot contain itself' },
+  ])
+})
+
+t.test('a default must be a value the field accepts', async (t) => {
+  t.same(definitionProblems([
+    { name: 'views', type: 'integer', min: 0, default: -1 },
+    { name: 'kind', type: 'enumeration', values: ['a'], default: 'b' },
+    { name: 'ok', type: 'boolean', default: false },
+    { name: 'day', type: 'date', default: 'yesterday' },
+  ], context), [
+    { path: '/fields/0/default', message: 'is not a valid value: default must be >= 0' },
+    { path: '/fields/1/default', message: 'is not a valid value: default must be equal to one of the allowed values' },
+    { path: '/fields/3/default', message: 'is not a valid value: default must match format "date"' },
+  ])
+})
