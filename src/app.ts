@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import apiTokenRoutes from '../plugins/api-tokens/index.js'
 import authRoutes from '../plugins/auth/index.js'
+import contentModelRoutes from '../plugins/content-model/index.js'
 import healthRoutes from '../plugins/health/index.js'
 import roleRoutes from '../plugins/roles/index.js'
 import userRoutes from '../plugins/users/index.js'
@@ -17,10 +18,12 @@ import rateLimit from './infra/rate-limit.js'
 import swagger from './infra/swagger.js'
 import { ApiTokenSchema } from './schemas/api-tokens.js'
 import { SessionTokensSchema } from './schemas/auth.js'
+import { ComponentSchema, ContentTypeSchema } from './schemas/content-model.js'
 import { RoleSchema } from './schemas/roles.js'
 import { UserSchema } from './schemas/users.js'
 import accessControl from './services/access-control.js'
 import apiTokens from './services/api-tokens.js'
+import contentModel from './services/content-model.js'
 import healthService from './services/health.js'
 import roles from './services/roles.js'
 import sessions from './services/sessions.js'
@@ -77,7 +80,8 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   })
 
   // Shared response schemas: referenced by name and listed in the OpenAPI components.
-  for (const schema of [UserSchema, SessionTokensSchema, RoleSchema, ApiTokenSchema]) app.addSchema(schema)
+  const shared = [UserSchema, SessionTokensSchema, RoleSchema, ApiTokenSchema, ContentTypeSchema, ComponentSchema]
+  for (const schema of shared) app.addSchema(schema)
 
   app.register(errorHandler)
   app.register(helmet)
@@ -93,12 +97,14 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   app.register(sessions)
   app.register(roles)
   app.register(apiTokens)
+  app.register(contentModel)
 
   app.register(healthRoutes, { prefix: '/health' })
   app.register(authRoutes, { prefix: '/auth' })
   app.register(userRoutes, { prefix: '/api/admin/users' })
   app.register(roleRoutes, { prefix: '/api/admin/roles' })
   app.register(apiTokenRoutes, { prefix: '/api/admin/tokens' })
+  app.register(contentModelRoutes, { prefix: '/api/admin' })
 
   return app
 }

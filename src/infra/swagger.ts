@@ -23,6 +23,7 @@ async function swaggerPlugin(app: FastifyInstance): Promise<void> {
         { name: 'users', description: 'Accounts of the admin UI (administrators)' },
         { name: 'roles', description: 'Roles and their permissions' },
         { name: 'tokens', description: 'API tokens for site builds and websites' },
+        { name: 'content model', description: 'Content types and components' },
       ],
       components: {
         securitySchemes: {

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox'
-import { StrictObject } from './common.js'
+import { DateTime, StrictObject } from './common.js'
 
 /**
  * How content types and components are defined: the shape an admin UI's content-type
@@ -72,3 +72,90 @@ export const FieldSchema = Type.Union([
 ])
 
 export type FieldDefinition = Static<typeof FieldSchema>
+
+const Fields = Type.Array(FieldSchema, { maxItems: 200 })
+const Description = Type.Optional(Type.String({ maxLength: 1000 }))
+const DisplayName = Type.String({ minLength: 1, maxLength: 100 })
+
+/** A content type's API id: a URL-safe slug, used in `/api/content/:type` and in `content:<api id>`. */
+export const ApiIdSchema = Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$', description: 'Lower-case letters, digits and -' })
+
+/** A component's uid: `category.name`. */
+export const ComponentUidSchema = Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}\\.[a-z][a-z0-9-]{0,62}$', examples: ['blocks.hero'] })
+
+const contentTypeProperties = {
+  kind: Type.Enum(['collection', 'single'], { description: 'Many entries, or one (a home page, site settings)' }),
+  singularName: DisplayName,
+  pluralName: DisplayName,
+  description: Description,
+  draftAndPublish: Type.Optional(Type.Boolean({ default: true })),
+  localized: Type.Optional(Type.Boolean({ default: false })),
+  fields: Fields,
+}
+
+export const NewContentTypeSchema = StrictObject({ apiId: ApiIdSchema, ...contentTypeProperties })
+
+/** A content type's whole new definition; its API id stays. */
+export const ContentTypeDefinitionSchema = StrictObject(contentTypeProperties)
+
+export type NewContentType = Static<typeof NewContentTypeSchema>
+export type ContentTypeDefinition = Static<typeof ContentTypeDefinitionSchema>
+
+const StoredFields = Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'The field definitions' })
+
+export const ContentTypeSchema = Type.Object(
+  {
+    id: Type.String(),
+    apiId: Type.String(),
+    kind: Type.String(),
+    singularName: Type.String(),
+    pluralName: Type.String(),
+    description: Type.String(),
+    draftAndPublish: Type.Boolean(),
+    localized: Type.Boolean(),
+    fields: StoredFields,
+    version: Type.Integer({ description: 'Goes up with every change of the definition' }),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { $id: 'ContentType', title: 'ContentType' },
+)
+
+export const ContentTypeVersionSchema = Type.Object({
+  version: Type.Integer(),
+  definition: Type.Object({}, { additionalProperties: true }),
+  createdById: Type.Union([Type.String(), Type.Null()]),
+  createdAt: DateTime,
+})
+
+const componentProperties = { displayName: DisplayName, description: Description, fields: Fields }
+
+export const NewComponentSchema = StrictObject({ uid: ComponentUidSchema, ...componentProperties })
+
+export const ComponentDefinitionSchema = StrictObject(componentProperties)
+
+export type NewComponent = Static<typeof NewComponentSchema>
+export type ComponentDefinition = Static<typeof ComponentDefinitionSchema>
+
+export const ComponentSchema = Type.Object(
+  {
+    id: Type.String(),
+    uid: Type.String(),
+    displayName: Type.String(),
+    description: Type.String(),
+    fields: StoredFields,
+    version: Type.Integer(),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { $id: 'Component', title: 'Component' },
+)
+
+export const ValidationQuerySchema = StrictObject({
+  mode: Type.Enum(['draft', 'publish'], { default: 'publish', description: 'draft: types and shapes only; publish: every rule' }),
+})
+
+export const ValidationResultSchema = Type.Object({
+  valid: Type.Boolean(),
+  problems: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
+})

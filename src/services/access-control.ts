@@ -13,7 +13,7 @@ export type Action = (typeof ACTIONS)[number]
  * What a permission can be about: `*` (everything), every content type (`content:*`), one
  * content type (`content:<api id>`), or one of these.
  */
-export const SYSTEM_SUBJECTS = ['media', 'users', 'roles', 'tokens', 'settings'] as const
+export const SYSTEM_SUBJECTS = ['media', 'users', 'roles', 'tokens', 'settings', 'content-types'] as const
 
 /** One permission of a role; `fields` empty means every field. */
 export interface Rule {
@@ -37,8 +37,16 @@ export interface Grant {
   fields: string[] | undefined
 }
 
-/** What a route declares in `config.access`. */
-export type Access = 'public' | 'user' | { subject: string, action: Action }
+/**
+ * What a route declares in `config.access`: anyone, any signed-in user, anyone who may read
+ * some content (the content model is theirs to read), or a permission.
+ */
+export type Access = 'public' | 'user' | 'content-reader' | { subject: string, action: Action }
+
+/** Whether the rules let their holder read the entries of some content type. */
+function readsContent(rules: Rule[]): boolean {
+  return rules.some((r) => r.action === 'read' && (r.subject === '*' || r.subject.startsWith('content:')))
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -232,9 +240,10 @@ function createAccessControl(app: FastifyInstance) {
       const principal = await identify(request, reply)
       request.principal = principal
       if (principal.kind !== 'anonymous') return
-      if (access === 'user' || ruleFor(principal.rules, access.subject, access.action) === undefined) {
-        throw unauthenticated(reply)
-      }
+      const admitted = access === 'content-reader'
+        ? readsContent(principal.rules)
+        : access !== 'user' && ruleFor(principal.rules, access.subject, access.action) !== undefined
+      if (!admitted) throw unauthenticated(reply)
     }
   }
 
@@ -253,6 +262,13 @@ function createAccessControl(app: FastifyInstance) {
     if (access === 'user') {
       return async function signedIn(request: FastifyRequest, reply: FastifyReply): Promise<void> {
         if (request.principal.kind !== 'user') throw denied(request.principal, reply, 'Only a signed-in user may do this')
+      }
+    }
+    if (access === 'content-reader') {
+      return async function readsSomeContent(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+        if (!readsContent(request.principal.rules)) {
+          throw denied(request.principal, reply, 'Only a caller who may read some content may do this')
+        }
       }
     }
     const { subject, action } = access
@@ -274,7 +290,7 @@ function createAccessControl(app: FastifyInstance) {
   function protect(route: RouteOptions): void {
     const access = route.config?.access
     if (access === undefined) {
-      throw new Error(`${String(route.method)} ${route.url} declares no config.access ('public', 'user' or a permission)`)
+      throw new Error(`${String(route.method)} ${route.url} declares no config.access ('public', 'user', 'content-reader' or a permission)`)
     }
     if (access === 'public') {
       route.schema = { ...route.schema, security: [] }
@@ -282,7 +298,11 @@ function createAccessControl(app: FastifyInstance) {
     }
     route.onRequest = [authenticate(access), ...toArray(route.onRequest)]
     route.preHandler = [authorize(access), ...toArray(route.preHandler)]
-    const permission = access === 'user' ? 'a signed-in user' : `permission \`${access.subject}:${access.action}\``
+    const permission = access === 'user'
+      ? 'a signed-in user'
+      : access === 'content-reader'
+        ? 'read permission on some content (`content:*:read` or one type\'s)'
+        : `permission \`${access.subject}:${access.action}\``
     route.schema = {
       ...route.schema,
       'security': [{ bearerAuth: [] }],

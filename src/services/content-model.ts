@@ -1,0 +1,217 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { ConflictError, NotFoundError, ValidationError, withDetails } from '../errors.js'
+import type { Prisma } from '../generated/prisma/client.js'
+import type {
+  ComponentDefinition,
+  ContentTypeDefinition,
+  FieldDefinition,
+  NewComponent,
+  NewContentType,
+} from '../schemas/content-model.js'
+import { type Rule, ruleFor } from './access-control.js'
+import { createValidators, definitionProblems, objectSchema, type Problem, type ValidationMode } from './content-schema.js'
+
+type Transaction = Prisma.TransactionClient
+
+/** Definitions are checked before they are stored, so what is read back is sound. */
+function fieldsOf(row: { fields: Prisma.JsonValue }): FieldDefinition[] {
+  return row.fields as unknown as FieldDefinition[]
+}
+
+function asJson(fields: readonly FieldDefinition[]): Prisma.InputJsonValue {
+  return fields as unknown as Prisma.InputJsonValue
+}
+
+function refuse(problems: Problem[]): void {
+  if (problems.length === 0) return
+  throw withDetails(
+    new ValidationError(`Invalid definition: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`),
+    problems.map((p) => ({ in: 'body', ...p })),
+  )
+}
+
+/** The fields that point at a content type or a component. */
+function pointsAt(fields: readonly FieldDefinition[], target: { type?: string, component?: string }): boolean {
+  return fields.some((f) =>
+    (f.type === 'relation' && f.target === target.type)
+    || (f.type === 'component' && f.component === target.component)
+    || (f.type === 'dynamiczone' && target.component !== undefined && f.components.includes(target.component)))
+}
+
+/**
+ * The content model: content types and components, stored as data and checked when saved.
+ * Changes are not yet planned against existing entries: there are none before the entries
+ * API (issue 5), which must route definition changes through a plan.
+ */
+function createContentModel(app: FastifyInstance) {
+  const { prisma } = app
+  const validators = createValidators()
+
+  async function model(tx: Transaction) {
+    const types = await tx.contentType.findMany({ select: { apiId: true, fields: true } })
+    const components = await tx.component.findMany({ select: { uid: true, fields: true, updatedAt: true } })
+    return {
+      types,
+      components,
+      context: {
+        contentTypes: new Set(types.map((t) => t.apiId)),
+        components: new Map(components.map((c) => [c.uid, fieldsOf(c)])),
+      },
+    }
+  }
+
+  async function findType(tx: Transaction, apiId: string) {
+    const type = await tx.contentType.findUnique({ where: { apiId } })
+    if (type === null) throw new NotFoundError(`No content type "${apiId}"`)
+    return type
+  }
+
+  async function findComponent(tx: Transaction, uid: string) {
+    const component = await tx.component.findUnique({ where: { uid } })
+    if (component === null) throw new NotFoundError(`No component "${uid}"`)
+    return component
+  }
+
+  function record(tx: Transaction, type: { id: string, version: number }, definition: object, userId?: string) {
+    return tx.contentTypeVersion.create({
+      data: { contentTypeId: type.id, version: type.version, definition, createdById: userId },
+    })
+  }
+
+  return {
+    /** The content types whose entries the caller may read. */
+    async listTypes(rules: Rule[]) {
+      const types = await prisma.contentType.findMany({ orderBy: { apiId: 'asc' } })
+      return types.filter((type) => ruleFor(rules, `content:${type.apiId}`, 'read') !== undefined)
+    },
+
+    /** A type the caller may not read is not found, like a missing one. */
+    async getType(apiId: string, rules: Rule[]) {
+      const type = await findType(prisma, apiId)
+      if (ruleFor(rules, `content:${apiId}`, 'read') === undefined) throw new NotFoundError(`No content type "${apiId}"`)
+      return type
+    },
+
+    async createType(input: NewContentType, userId: string | undefined) {
+      return prisma.$transaction(async (tx) => {
+        const { context } = await model(tx)
+        // A type may relate to itself (a parent page, say).
+        const contentTypes = new Set([...context.contentTypes, input.apiId])
+        refuse(definitionProblems(input.fields, { ...context, contentTypes }))
+        const type = await tx.contentType.create({ data: { ...input, fields: asJson(input.fields) } })
+        await record(tx, type, input, userId)
+        return type
+      })
+    },
+
+    /** A new definition: the version goes up and the old one stays in the history. */
+    async updateType(apiId: string, definition: ContentTypeDefinition, userId: string | undefined) {
+      return prisma.$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT id FROM content_types WHERE api_id = ${apiId} FOR UPDATE`
+        const current = await findType(tx, apiId)
+        const { context } = await model(tx)
+        refuse(definitionProblems(definition.fields, context))
+        const type = await tx.contentType.update({
+          where: { id: current.id },
+          data: { ...definition, fields: asJson(definition.fields), version: { increment: 1 } },
+        })
+        await record(tx, type, { apiId, ...definition }, userId)
+        return type
+      })
+    },
+
+    /** Refused while another type relates to it. */
+    async removeType(apiId: string): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        const type = await findType(tx, apiId)
+        const { types } = await model(tx)
+        const referencedBy = types
+          .filter((t) => t.apiId !== apiId && pointsAt(fieldsOf(t), { type: apiId }))
+          .map((t) => t.apiId)
+        if (referencedBy.length > 0) {
+          throw withDetails(new ConflictError(`Content types relate to "${apiId}": ${referencedBy.join(', ')}`), { referencedBy })
+        }
+        await tx.contentType.delete({ where: { id: type.id } })
+      })
+    },
+
+    async history(apiId: string) {
+      const type = await findType(prisma, apiId)
+      return prisma.contentTypeVersion.findMany({
+        where: { contentTypeId: type.id },
+        orderBy: { version: 'desc' },
+        select: { version: true, definition: true, createdById: true, createdAt: true },
+      })
+    },
+
+    async listComponents() {
+      return prisma.component.findMany({ orderBy: { uid: 'asc' } })
+    },
+
+    async getComponent(uid: string) {
+      return findComponent(prisma, uid)
+    },
+
+    async createComponent(input: NewComponent) {
+      return prisma.$transaction(async (tx) => {
+        const { context } = await model(tx)
+        refuse(definitionProblems(input.fields, context, input.uid))
+        return tx.component.create({ data: { ...input, fields: asJson(input.fields) } })
+      })
+    },
+
+    async updateComponent(uid: string, definition: ComponentDefinition) {
+      return prisma.$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT id FROM components WHERE uid = ${uid} FOR UPDATE`
+        const current = await findComponent(tx, uid)
+        const { context } = await model(tx)
+        refuse(definitionProblems(definition.fields, context, uid))
+        return tx.component.update({
+          where: { id: current.id },
+          data: { ...definition, fields: asJson(definition.fields), version: { increment: 1 } },
+        })
+      })
+    },
+
+    /** Refused while a content type or another component uses it. */
+    async removeComponent(uid: string): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        const component = await findComponent(tx, uid)
+        const { types, components } = await model(tx)
+        const usedBy = [
+          ...types.filter((t) => pointsAt(fieldsOf(t), { component: uid })).map((t) => t.apiId),
+          ...components.filter((c) => pointsAt(fieldsOf(c), { component: uid })).map((c) => c.uid),
+        ]
+        if (usedBy.length > 0) {
+          throw withDetails(new ConflictError(`"${uid}" is used by ${usedBy.join(', ')}`), { usedBy })
+        }
+        await tx.component.delete({ where: { id: component.id } })
+      })
+    },
+
+    /**
+     * Checks data against a content type, as saving (draft) or publishing an entry will. The
+     * validator is compiled once per version of the type and of the components.
+     */
+    async validate(apiId: string, rules: Rule[], mode: ValidationMode, data: unknown): Promise<Problem[]> {
+      const type = await this.getType(apiId, rules)
+      const { components, context } = await model(prisma)
+      const stamp = components.reduce((latest, c) => Math.max(latest, c.updatedAt.getTime()), 0)
+      const key = `${apiId}@${type.version}/${stamp}:${mode}`
+      return validators.validate(key, () => objectSchema(fieldsOf(type), context.components, mode), data)
+    },
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    contentModel: ReturnType<typeof createContentModel>
+  }
+}
+
+async function contentModelPlugin(app: FastifyInstance): Promise<void> {
+  app.decorate('contentModel', createContentModel(app))
+}
+
+export default fp(contentModelPlugin, { name: 'content-model', dependencies: ['prisma'] })
