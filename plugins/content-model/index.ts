@@ -153,8 +153,7 @@ const contentModel: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { apiId } = request.params
-      const problems = await app.contentModel.validate(apiId, request.principal.rules, request.query.mode, request.body)
-      return { data: { valid: problems.length === 0, problems } }
+      return { data: await app.contentModel.validate(apiId, request.principal.rules, request.query.mode, request.body) }
     },
   )
 

@@ -9,7 +9,8 @@ export function StrictObject<P extends TProperties>(properties: P, options: { de
 export const DateTime = Type.Unsafe<Date>({ type: 'string', format: 'date-time' })
 
 /** A uuid, plainly: the `uuid` format also admits a `urn:uuid:` prefix, which PostgreSQL does not. */
-export const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' })
+export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+export const Uuid = Type.String({ pattern: UUID_PATTERN })
 
 export const IdParamsSchema = Type.Object({ id: Uuid })
 

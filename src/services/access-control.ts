@@ -43,9 +43,9 @@ export interface Grant {
  */
 export type Access = 'public' | 'user' | 'content-reader' | { subject: string, action: Action }
 
-/** Whether the rules let their holder read the entries of some content type. */
+/** Whether the rules let their holder read the entries of some content type, or the model. */
 function readsContent(rules: Rule[]): boolean {
-  return rules.some((r) => r.action === 'read' && (r.subject === '*' || r.subject.startsWith('content:')))
+  return rules.some((r) => r.action === 'read' && /^(\*|content:|content-types$)/.test(r.subject))
 }
 
 declare module 'fastify' {

@@ -10,7 +10,7 @@ import type {
   NewContentType,
 } from '../schemas/content-model.js'
 import { type Rule, ruleFor } from './access-control.js'
-import { createValidators, definitionProblems, objectSchema, type Problem, type ValidationMode } from './content-schema.js'
+import { createValidators, definitionProblems, entrySchema, type Problem, type ValidationMode } from './content-schema.js'
 
 type Transaction = Prisma.TransactionClient
 
@@ -50,7 +50,7 @@ function createContentModel(app: FastifyInstance) {
 
   async function model(tx: Transaction) {
     const types = await tx.contentType.findMany({ select: { apiId: true, fields: true } })
-    const components = await tx.component.findMany({ select: { uid: true, fields: true, updatedAt: true } })
+    const components = await tx.component.findMany({ select: { uid: true, fields: true } })
     return {
       types,
       components,
@@ -61,9 +61,29 @@ function createContentModel(app: FastifyInstance) {
     }
   }
 
+  /**
+   * Changes to the model take turns (one advisory lock for all of it), so that two of them
+   * cannot each pass their checks and together make a cycle or a dangling reference.
+   */
+  async function lockModel(tx: Transaction): Promise<void> {
+    await tx.$queryRaw`SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext('gudang.content-model'))) AS locked`
+  }
+
+  /** Whether the caller may read a type: its entries, or the model as such. */
+  function readable(rules: Rule[], apiId: string): boolean {
+    return ruleFor(rules, `content:${apiId}`, 'read') !== undefined || ruleFor(rules, 'content-types', 'read') !== undefined
+  }
+
   async function findType(tx: Transaction, apiId: string) {
     const type = await tx.contentType.findUnique({ where: { apiId } })
     if (type === null) throw new NotFoundError(`No content type "${apiId}"`)
+    return type
+  }
+
+  /** A type the caller may not read is not found, like a missing one. */
+  async function readableType(apiId: string, rules: Rule[]) {
+    const type = await findType(prisma, apiId)
+    if (!readable(rules, apiId)) throw new NotFoundError(`No content type "${apiId}"`)
     return type
   }
 
@@ -83,18 +103,14 @@ function createContentModel(app: FastifyInstance) {
     /** The content types whose entries the caller may read. */
     async listTypes(rules: Rule[]) {
       const types = await prisma.contentType.findMany({ orderBy: { apiId: 'asc' } })
-      return types.filter((type) => ruleFor(rules, `content:${type.apiId}`, 'read') !== undefined)
+      return types.filter((type) => readable(rules, type.apiId))
     },
 
-    /** A type the caller may not read is not found, like a missing one. */
-    async getType(apiId: string, rules: Rule[]) {
-      const type = await findType(prisma, apiId)
-      if (ruleFor(rules, `content:${apiId}`, 'read') === undefined) throw new NotFoundError(`No content type "${apiId}"`)
-      return type
-    },
+    getType: readableType,
 
     async createType(input: NewContentType, userId: string | undefined) {
       return prisma.$transaction(async (tx) => {
+        await lockModel(tx)
         const { context } = await model(tx)
         // A type may relate to itself (a parent page, say).
         const contentTypes = new Set([...context.contentTypes, input.apiId])
@@ -108,7 +124,7 @@ function createContentModel(app: FastifyInstance) {
     /** A new definition: the version goes up and the old one stays in the history. */
     async updateType(apiId: string, definition: ContentTypeDefinition, userId: string | undefined) {
       return prisma.$transaction(async (tx) => {
-        await tx.$queryRaw`SELECT id FROM content_types WHERE api_id = ${apiId} FOR UPDATE`
+        await lockModel(tx)
         const current = await findType(tx, apiId)
         const { context } = await model(tx)
         refuse(definitionProblems(definition.fields, context))
@@ -124,11 +140,13 @@ function createContentModel(app: FastifyInstance) {
     /** Refused while another type relates to it. */
     async removeType(apiId: string): Promise<void> {
       await prisma.$transaction(async (tx) => {
+        await lockModel(tx)
         const type = await findType(tx, apiId)
-        const { types } = await model(tx)
-        const referencedBy = types
-          .filter((t) => t.apiId !== apiId && pointsAt(fieldsOf(t), { type: apiId }))
-          .map((t) => t.apiId)
+        const { types, components } = await model(tx)
+        const referencedBy = [
+          ...types.filter((t) => t.apiId !== apiId && pointsAt(fieldsOf(t), { type: apiId })).map((t) => t.apiId),
+          ...components.filter((c) => pointsAt(fieldsOf(c), { type: apiId })).map((c) => c.uid),
+        ]
         if (referencedBy.length > 0) {
           throw withDetails(new ConflictError(`Content types relate to "${apiId}": ${referencedBy.join(', ')}`), { referencedBy })
         }
@@ -155,6 +173,7 @@ function createContentModel(app: FastifyInstance) {
 
     async createComponent(input: NewComponent) {
       return prisma.$transaction(async (tx) => {
+        await lockModel(tx)
         const { context } = await model(tx)
         refuse(definitionProblems(input.fields, context, input.uid))
         return tx.component.create({ data: { ...input, fields: asJson(input.fields) } })
@@ -163,7 +182,7 @@ function createContentModel(app: FastifyInstance) {
 
     async updateComponent(uid: string, definition: ComponentDefinition) {
       return prisma.$transaction(async (tx) => {
-        await tx.$queryRaw`SELECT id FROM components WHERE uid = ${uid} FOR UPDATE`
+        await lockModel(tx)
         const current = await findComponent(tx, uid)
         const { context } = await model(tx)
         refuse(definitionProblems(definition.fields, context, uid))
@@ -177,6 +196,7 @@ function createContentModel(app: FastifyInstance) {
     /** Refused while a content type or another component uses it. */
     async removeComponent(uid: string): Promise<void> {
       await prisma.$transaction(async (tx) => {
+        await lockModel(tx)
         const component = await findComponent(tx, uid)
         const { types, components } = await model(tx)
         const usedBy = [
@@ -191,15 +211,14 @@ function createContentModel(app: FastifyInstance) {
     },
 
     /**
-     * Checks data against a content type, as saving (draft) or publishing an entry will. The
-     * validator is compiled once per version of the type and of the components.
+     * Checks data against a content type, as saving (draft) or publishing an entry will. A
+     * validator is compiled once per schema: per version of the type and its components.
      */
-    async validate(apiId: string, rules: Rule[], mode: ValidationMode, data: unknown): Promise<Problem[]> {
-      const type = await this.getType(apiId, rules)
-      const { components, context } = await model(prisma)
-      const stamp = components.reduce((latest, c) => Math.max(latest, c.updatedAt.getTime()), 0)
-      const key = `${apiId}@${type.version}/${stamp}:${mode}`
-      return validators.validate(key, () => objectSchema(fieldsOf(type), context.components, mode), data)
+    async validate(apiId: string, rules: Rule[], mode: ValidationMode, data: unknown) {
+      const type = await readableType(apiId, rules)
+      const components = await prisma.component.findMany({ select: { uid: true, fields: true } })
+      const byUid = new Map(components.map((c) => [c.uid, fieldsOf(c)]))
+      return validators.validate(entrySchema(fieldsOf(type), byUid, mode), data)
     },
   }
 }

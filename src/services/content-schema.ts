@@ -1,5 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import formats from 'ajv-formats'
+import { createHash } from 'node:crypto'
+import { UUID_PATTERN } from '../schemas/common.js'
 import type { FieldDefinition } from '../schemas/content-model.js'
 
 /**
@@ -22,13 +24,18 @@ export interface Problem {
 type JsonSchema = Record<string, unknown>
 
 /**
- * Names an entry's own columns use, and names JavaScript objects treat specially: no field
- * may take them.
+ * Names an entry's own columns use, and names every JavaScript object has: no field may take
+ * them, in any case.
  */
-export const RESERVED_NAMES = new Set([
-  'id', 'documentId', 'createdAt', 'updatedAt', 'publishedAt', 'createdBy', 'updatedBy', 'locale',
-  'status', 'version', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty',
-])
+export const RESERVED_NAMES = new Set(
+  [
+    'id', 'documentId', 'createdAt', 'updatedAt', 'publishedAt', 'createdBy', 'updatedBy', 'locale',
+    'status', 'version', 'prototype', ...Object.getOwnPropertyNames(Object.prototype),
+  ].map((name) => name.toLowerCase()),
+)
+
+/** The field types whose values can be compared for uniqueness. */
+const UNIQUE_TYPES = new Set(['string', 'text', 'integer', 'decimal', 'date', 'datetime', 'enumeration', 'email', 'url', 'uid'])
 
 /** What may go in a UID field: a URL-safe slug. */
 const UID_PATTERN = '^[A-Za-z0-9_~.-]+$'
@@ -40,29 +47,40 @@ function componentFields(components: Components, uid: string): readonly FieldDef
   return components.get(uid) ?? []
 }
 
+/** Where a component's schema is, once in the entry schema's `$defs`; in a dynamic zone it also has `__component`. */
+function ref(uid: string, inZone = false): JsonSchema {
+  return { $ref: `#/$defs/${inZone ? 'zone:' : ''}${uid}` }
+}
+
 /** The schema of one field's value, without null. */
-function valueSchema(field: FieldDefinition, components: Components, mode: ValidationMode): JsonSchema {
+function valueSchema(field: FieldDefinition, mode: ValidationMode): JsonSchema {
   const strict = mode === 'publish'
   // The rules of publish mode, without the ones the field does not set.
   const rules = (schema: JsonSchema) =>
     strict ? Object.fromEntries(Object.entries(schema).filter(([, value]) => value !== undefined)) : {}
-  // A required text in publish mode needs something in it.
-  const minLength = (given: number | undefined) => given ?? (strict && field.required ? 1 : undefined)
+  // A required text or list in publish mode needs something in it.
+  const least = (given: number | undefined) => given ?? (strict && field.required ? 1 : undefined)
+  const list = (items: JsonSchema, min?: number, max?: number) =>
+    ({ type: 'array', items, ...rules({ minItems: least(min), maxItems: max }) })
   switch (field.type) {
     case 'string':
     case 'text':
       return {
         type: 'string',
-        ...rules({ minLength: minLength(field.minLength), maxLength: field.maxLength, pattern: field.pattern }),
+        ...rules({ minLength: least(field.minLength), maxLength: field.maxLength, pattern: field.pattern }),
       }
     case 'richtext':
-      return {
-        type: 'array',
-        items: { type: 'object', required: ['type'], properties: { type: { type: 'string', minLength: 1 } } },
-      }
+      return list({ type: 'object', required: ['type'], properties: { type: { type: 'string', minLength: 1 } } })
     case 'integer':
+      // Beyond 2^53 a JSON number is not stored exactly.
+      return {
+        type: 'integer',
+        minimum: Number.MIN_SAFE_INTEGER,
+        maximum: Number.MAX_SAFE_INTEGER,
+        ...rules({ minimum: field.min, maximum: field.max }),
+      }
     case 'decimal':
-      return { type: field.type === 'integer' ? 'integer' : 'number', ...rules({ minimum: field.min, maximum: field.max }) }
+      return { type: 'number', ...rules({ minimum: field.min, maximum: field.max }) }
     case 'boolean':
       return { type: 'boolean' }
     case 'date':
@@ -72,55 +90,51 @@ function valueSchema(field: FieldDefinition, components: Components, mode: Valid
     case 'enumeration':
       return { type: 'string', enum: field.values }
     case 'json':
-      return {}
+      return strict && field.required ? { not: { type: 'null' } } : {}
     case 'email':
+      return { type: 'string', ...rules({ minLength: least(undefined), format: 'email' }) }
     case 'url':
-      return { type: 'string', ...rules({ minLength: minLength(undefined), format: field.type === 'email' ? 'email' : 'uri' }) }
+      // Web addresses only: `javascript:` is a URI too.
+      return { type: 'string', ...rules({ minLength: least(undefined), format: 'uri', pattern: '^https?://' }) }
     case 'uid':
       return {
         type: 'string',
-        ...rules({ minLength: minLength(field.minLength), maxLength: field.maxLength, pattern: UID_PATTERN }),
+        ...rules({ minLength: least(field.minLength), maxLength: field.maxLength, pattern: UID_PATTERN }),
       }
     case 'media':
-      return field.multiple ? { type: 'array', items: uuid, uniqueItems: true } : uuid
+      return field.multiple ? { ...list(uuid), uniqueItems: true } : uuid
     case 'relation':
-      return field.relation === 'toMany' ? { type: 'array', items: uuid, uniqueItems: true } : uuid
-    case 'component': {
-      const item = objectSchema(componentFields(components, field.component), components, mode)
-      if (!field.repeatable) return item
-      return { type: 'array', items: item, ...rules({ minItems: field.min, maxItems: field.max }) }
-    }
+      return field.relation === 'toMany' ? { ...list(uuid), uniqueItems: true } : uuid
+    case 'component':
+      return field.repeatable ? list(ref(field.component), field.min, field.max) : ref(field.component)
     case 'dynamiczone':
-      return {
-        type: 'array',
-        items: {
+      return list(
+        {
           type: 'object',
           required: ['__component'],
           properties: { __component: { type: 'string', enum: field.components } },
+          // The `if` holds only for an object of that component, so others get no `then`'s errors.
           allOf: field.components.map((uid) => ({
-            if: { properties: { __component: { const: uid } } },
-            then: objectSchema(componentFields(components, uid), components, mode, { __component: {} }),
+            if: { type: 'object', required: ['__component'], properties: { __component: { const: uid } } },
+            then: ref(uid, true),
           })),
         },
-        ...rules({ minItems: field.min, maxItems: field.max }),
-      }
+        field.min,
+        field.max,
+      )
   }
 }
 
 /** The schema of one field: its value, or null unless publishing requires it. */
-function fieldSchema(field: FieldDefinition, components: Components, mode: ValidationMode): JsonSchema {
-  const schema = valueSchema(field, components, mode)
+function fieldSchema(field: FieldDefinition, mode: ValidationMode): JsonSchema {
+  const schema = valueSchema(field, mode)
   if (mode === 'publish' && field.required) return schema
   return { anyOf: [{ type: 'null' }, schema] }
 }
 
-/**
- * The JSON Schema of an object with these fields (an entry's data, or a component's). Unknown
- * properties are refused, not dropped.
- */
-export function objectSchema(
+/** The schema of an object with these fields; unknown properties are refused, not dropped. */
+function objectSchema(
   fields: readonly FieldDefinition[],
-  components: Components,
   mode: ValidationMode,
   extra: Record<string, JsonSchema> = {},
 ): JsonSchema {
@@ -128,43 +142,98 @@ export function objectSchema(
   return {
     type: 'object',
     additionalProperties: false,
-    properties: { ...extra, ...Object.fromEntries(fields.map((f) => [f.name, fieldSchema(f, components, mode)])) },
+    properties: { ...extra, ...Object.fromEntries(fields.map((f) => [f.name, fieldSchema(f, mode)])) },
     ...(required.length > 0 ? { required } : {}),
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true })
+/** The components fields use directly. */
+function usedComponents(fields: readonly FieldDefinition[]): string[] {
+  return fields.flatMap((f) => (f.type === 'component' ? [f.component] : f.type === 'dynamiczone' ? f.components : []))
+}
+
+/** The components a component contains, at any depth. */
+function contained(uid: string, components: Components, seen = new Set<string>()): Set<string> {
+  for (const child of usedComponents(componentFields(components, uid))) {
+    if (seen.has(child)) continue
+    seen.add(child)
+    contained(child, components, seen)
+  }
+  return seen
+}
+
+/**
+ * The JSON Schema of an entry's data (a pure function of the fields). Each component used, at
+ * any depth, is defined once in `$defs` and referred to, so the schema grows with the model,
+ * not with how often components nest.
+ */
+export function entrySchema(
+  fields: readonly FieldDefinition[],
+  components: Components,
+  mode: ValidationMode,
+): JsonSchema {
+  const reachable = new Set<string>()
+  for (const uid of usedComponents(fields)) {
+    reachable.add(uid)
+    for (const inner of contained(uid, components)) reachable.add(inner)
+  }
+  const $defs: Record<string, JsonSchema> = {}
+  for (const uid of reachable) {
+    $defs[uid] = objectSchema(componentFields(components, uid), mode)
+    $defs[`zone:${uid}`] = objectSchema(componentFields(components, uid), mode, { __component: {} })
+  }
+  return { ...objectSchema(fields, mode), ...(reachable.size > 0 ? { $defs } : {}) }
+}
+
+// `ownProperties`: a property inherited from Object.prototype (toString …) is no value.
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, ownProperties: true })
 // ajv-formats is CommonJS: its function is the module's default export's `default`.
 formats.default(ajv)
+// Plain uuids only: ajv-formats also takes `urn:uuid:…`, which PostgreSQL does not.
+ajv.addFormat('uuid', new RegExp(UUID_PATTERN))
 
 /** Ajv's errors as problems: the failing field's path and a readable message. */
 export function problemsOf(errors: readonly ErrorObject[]): Problem[] {
   // An anyOf that allows null reports the null branch too, and a dynamic zone's if/then its
   // branch: the error inside says more.
   const meaningful = errors.filter((e) => !['anyOf', 'if'].includes(e.keyword) && e.params.type !== 'null')
-  return meaningful.map((error) => {
+  const problems = meaningful.map((error) => {
     const child = error.params.missingProperty ?? error.params.additionalProperty
     const path = typeof child === 'string' ? `${error.instancePath}/${child}` : error.instancePath
     const allowed = error.keyword === 'enum' ? `: ${(error.params.allowedValues as string[]).join(', ')}` : ''
-    return { path: path || '/', message: `${error.message}${allowed}` }
+    // `not: null` is how a required JSON field is required.
+    const message = error.keyword === 'not' ? 'must not be null' : `${error.message}${allowed}`
+    return { path: path || '/', message }
   })
+  // The same problem reached by two branches is told once.
+  return problems.filter((p, i) => problems.findIndex((q) => q.path === p.path && q.message === p.message) === i)
 }
 
 /**
- * Compiled validators, cached by a key that names the content type's version and the mode:
- * a new version of a type compiles anew, an old one is never used again.
+ * Compiled validators, cached by the schema itself (its hash): whatever changed in a type or
+ * in a component it uses, a new schema compiles anew and an unchanged one never does. The
+ * least recently used give way beyond `limit`.
  */
-export function createValidators() {
-  const cache = new Map<string, ValidateFunction>()
+export function createValidators(limit = 500) {
+  const cache = new Map<string, { schema: JsonSchema, validate: ValidateFunction }>()
   return {
-    validate(key: string, schema: () => JsonSchema, data: unknown): Problem[] {
-      let validate = cache.get(key)
-      if (validate === undefined) {
-        validate = ajv.compile(schema())
-        cache.set(key, validate)
+    validate(schema: JsonSchema, data: unknown): { valid: boolean, problems: Problem[] } {
+      const key = createHash('sha256').update(JSON.stringify(schema)).digest('base64url')
+      let entry = cache.get(key)
+      if (entry === undefined) {
+        entry = { schema, validate: ajv.compile(schema) }
+        const oldest = cache.size >= limit ? cache.keys().next().value : undefined
+        if (oldest !== undefined) {
+          ajv.removeSchema(cache.get(oldest)?.schema)
+          cache.delete(oldest)
+        }
       }
+      // Most recently used last.
+      cache.delete(key)
+      cache.set(key, entry)
+      const valid = entry.validate(data)
       // Ajv sets `errors` whenever the data fails.
-      return validate(data) ? [] : problemsOf(validate.errors as ErrorObject[])
+      return { valid, problems: valid ? [] : problemsOf(entry.validate.errors as ErrorObject[]) }
     },
     get size() {
       return cache.size
@@ -176,19 +245,6 @@ export function createValidators() {
 export interface ModelContext {
   contentTypes: ReadonlySet<string>
   components: Components
-}
-
-/** The components a component contains, at any depth. */
-function contained(uid: string, components: Components, seen = new Set<string>()): Set<string> {
-  for (const field of componentFields(components, uid)) {
-    const inner = field.type === 'component' ? [field.component] : field.type === 'dynamiczone' ? field.components : []
-    for (const child of inner) {
-      if (seen.has(child)) continue
-      seen.add(child)
-      contained(child, components, seen)
-    }
-  }
-  return seen
 }
 
 /**
@@ -207,7 +263,8 @@ export function definitionProblems(
     const folded = field.name.toLowerCase()
     if (names.has(folded)) problem('name', `"${field.name}" is taken by field ${names.get(folded)}`)
     names.set(folded, index)
-    if (RESERVED_NAMES.has(field.name)) problem('name', `"${field.name}" is reserved`)
+    if (RESERVED_NAMES.has(folded)) problem('name', `"${field.name}" is reserved`)
+    if (field.unique && !UNIQUE_TYPES.has(field.type)) problem('unique', `a ${field.type} field cannot be unique`)
 
     if ('pattern' in field && field.pattern !== undefined) {
       try {
@@ -235,8 +292,7 @@ export function definitionProblems(
         problem('targetField', `"${field.targetField}" is no text field of this type`)
       }
     }
-    const used = field.type === 'component' ? [field.component] : field.type === 'dynamiczone' ? field.components : []
-    for (const uid of used) {
+    for (const uid of usedComponents([field])) {
       const key = field.type === 'component' ? 'component' : 'components'
       if (!context.components.has(uid)) problem(key, `there is no component "${uid}"`)
       else if (self !== undefined && (uid === self || contained(uid, context.components).has(self))) {
@@ -248,10 +304,13 @@ export function definitionProblems(
   if (problems.length === 0) {
     fields.forEach((field, index) => {
       if (!('default' in field) || field.default === undefined) return
-      const schema = valueSchema(field, context.components, 'publish')
+      const schema = valueSchema(field, 'publish')
       if (!ajv.validate(schema, field.default)) {
-        problems.push({ path: `/fields/${index}/default`, message: `is not a valid value: ${ajv.errorsText(ajv.errors, { dataVar: 'default' })}` })
+        const reason = ajv.errorsText(ajv.errors, { dataVar: 'default' })
+        problems.push({ path: `/fields/${index}/default`, message: `is not a valid value: ${reason}` })
       }
+      // Ajv keeps what it compiled for a schema object; this one is not seen again.
+      ajv.removeSchema(schema)
     })
   }
   return problems

@@ -152,6 +152,27 @@ t.test('a component change applies to the validators of the types that use it', 
   t.same(await check(), { valid: true, problems: [] })
 })
 
+t.test('a type deleted and made again is validated by its new definition', async (t) => {
+  const { app, admin } = await setUp(t)
+  const check = async () => (await app.inject({
+    method: 'POST',
+    url: `${TYPES}/author/validate`,
+    headers: admin.headers,
+    payload: { name: 'Ada' },
+  })).json().data
+  await create(app, admin, TYPES, author)
+  t.equal((await check()).valid, true)
+  t.equal((await app.inject({ method: 'DELETE', url: `${TYPES}/author`, headers: admin.headers })).statusCode, 204)
+  await create(app, admin, TYPES, { ...author, fields: [{ name: 'count', type: 'integer', required: true }] })
+  t.same(await check(), {
+    valid: false,
+    problems: [
+      { path: '/count', message: 'must have required property \'count\'' },
+      { path: '/name', message: 'must NOT have additional properties' },
+    ],
+  })
+})
+
 t.test('bad definitions get a 400 that names every problem', async (t) => {
   const { app, admin } = await setUp(t)
   const res = await app.inject({
@@ -247,14 +268,20 @@ t.test('types and components in use cannot be deleted; a component cannot come t
   t.match(loop.json().details, [{ path: '/fields/0/component', message: /cannot contain itself/ }])
 
   const del = (url: string) => app.inject({ method: 'DELETE', url, headers: admin.headers })
+  await create(app, admin, COMPONENTS, {
+    uid: 'shared.byline',
+    displayName: 'Byline',
+    fields: [{ name: 'writer', type: 'relation', target: 'author', relation: 'toOne' }],
+  })
   const usedAuthor = await del(`${TYPES}/author`)
   t.equal(usedAuthor.statusCode, 409)
-  t.same(usedAuthor.json().details, { referencedBy: ['article'] })
+  t.same(usedAuthor.json().details, { referencedBy: ['article', 'shared.byline'] }, 'components that relate to it count')
   const usedHero = await del(`${COMPONENTS}/blocks.hero`)
   t.equal(usedHero.statusCode, 409)
   t.same(usedHero.json().details, { usedBy: ['article', 'blocks.wrapper'] })
 
   t.equal((await del(`${TYPES}/article`)).statusCode, 204, 'a type that relates to itself can go')
+  t.equal((await del(`${COMPONENTS}/shared.byline`)).statusCode, 204)
   t.equal((await del(`${TYPES}/author`)).statusCode, 204)
   t.equal((await del(`${COMPONENTS}/blocks.wrapper`)).statusCode, 204)
   t.equal((await del(`${COMPONENTS}/blocks.hero`)).statusCode, 204)
@@ -314,4 +341,12 @@ t.test('whoever may read content reads the model; only those with content-types 
   await create(app, { ...admin, headers: bearer(pipeline.accessKey) }, TYPES, { ...author, apiId: 'tag', singularName: 'Tag' })
   const history = await app.inject({ url: `${TYPES}/tag/versions`, headers: bearer(pipeline.accessKey) })
   t.equal(history.json().data[0].createdById, null, 'a token is nobody')
+
+  const exporters = await create(app, admin, '/api/admin/roles', {
+    name: 'Model readers',
+    permissions: [{ subject: 'content-types', action: 'read' }],
+  })
+  const exporter = await create(app, admin, '/api/admin/tokens', { name: 'export', kind: 'custom', roleId: exporters.id })
+  const all = await app.inject({ url: TYPES, headers: bearer(exporter.accessKey) })
+  t.same(all.json().data.map((type: { apiId: string }) => type.apiId), ['article', 'author', 'tag'], 'reading the model reads all of it')
 })

@@ -3,7 +3,7 @@ import type { FieldDefinition } from '../../../src/schemas/content-model.js'
 import {
   createValidators,
   definitionProblems,
-  objectSchema,
+  entrySchema,
   type ValidationMode,
 } from '../../../src/services/content-schema.js'
 
@@ -71,10 +71,10 @@ const good = {
 }
 
 const validators = createValidators()
-let version = 0
 function validate(data: unknown, mode: ValidationMode, fields = article) {
-  version += 1
-  return validators.validate(`article@${version}:${mode}`, () => objectSchema(fields, components, mode), data)
+  const { valid, problems } = validators.validate(entrySchema(fields, components, mode), data)
+  if (valid !== (problems.length === 0)) throw new Error('valid and problems disagree')
+  return problems
 }
 
 t.test('good data passes in both modes; in draft mode, half-written work too', async (t) => {
@@ -107,6 +107,7 @@ t.test('publish mode applies every rule, each reported at its field\'s path', as
     '/title',
     '/title',
     '/views',
+    '/website',
     '/website',
   ])
   t.match(problems.find((p) => p.path === '/views'), { message: 'must be <= 1000' })
@@ -158,22 +159,70 @@ t.test('unknown fields are refused, and keys JavaScript treats specially do no h
   t.same(validate({ ...good, rogue: 1 }, 'publish'), [{ path: '/rogue', message: 'must NOT have additional properties' }])
   const hostile = JSON.parse('{"__proto__": {"isAdmin": true}, "constructor": {"prototype": {}}}')
   t.same(validate(hostile, 'draft').map((p) => p.path).sort(), ['/__proto__', '/constructor'])
+  const inherited: FieldDefinition[] = [{ name: 'note', type: 'string' }, { name: 'meta', type: 'json', required: true }]
+  t.same(validate({}, 'draft', inherited), [], 'nothing inherited from Object.prototype counts as a value')
+  t.same(validate({}, 'publish', inherited), [{ path: '/meta', message: 'must have required property \'meta\'' }])
   t.equal(({} as Record<string, unknown>).isAdmin, undefined, 'no prototype was polluted')
 })
 
-t.test('validators are compiled once per key (a content type\'s version and the mode)', async (t) => {
-  const cached = createValidators()
-  let built = 0
-  const schema = () => {
-    built += 1
-    return objectSchema(article, components, 'draft')
-  }
-  cached.validate('article@1:draft', schema, good)
-  cached.validate('article@1:draft', schema, {})
-  t.equal(built, 1)
-  cached.validate('article@2:draft', schema, good)
-  t.equal(built, 2)
+t.test('validators are compiled once per schema, and the least recently used give way', async (t) => {
+  const cached = createValidators(2)
+  cached.validate(entrySchema(article, components, 'draft'), good)
+  cached.validate(entrySchema(article, components, 'draft'), {})
+  t.equal(cached.size, 1, 'the same schema, built again, is the same validator')
+  cached.validate(entrySchema(article, components, 'publish'), good)
   t.equal(cached.size, 2)
+  const changed = new Map(components)
+  changed.set('shared.seo', [{ name: 'metaTitle', type: 'string' }])
+  t.same(cached.validate(entrySchema(article, changed, 'draft'), { seo: { metaTitle: 'x' } }).problems, [])
+  t.equal(cached.size, 2, 'a changed component makes a new schema; the oldest validator went')
+})
+
+t.test('components nested deep and used twice at every level make a small schema', async (t) => {
+  const deep = new Map<string, FieldDefinition[]>()
+  for (let level = 0; level < 15; level++) {
+    const next = level < 14
+      ? [
+          { name: 'left', type: 'component', component: `deep.l${level + 1}` },
+          { name: 'right', type: 'component', component: `deep.l${level + 1}` },
+        ] as FieldDefinition[]
+      : [{ name: 'leaf', type: 'string' }] as FieldDefinition[]
+    deep.set(`deep.l${level}`, next)
+  }
+  const schema = entrySchema([{ name: 'root', type: 'component', component: 'deep.l0' }], deep, 'publish')
+  t.ok(JSON.stringify(schema).length < 20_000, 'each component is defined once')
+  t.same(validators.validate(schema, { root: { left: { right: 'x' } } }).problems, [
+    { path: '/root/left/right', message: 'must be object' },
+  ])
+})
+
+t.test('required means something in every field type; web addresses, ids and integers are checked', async (t) => {
+  const fields: FieldDefinition[] = [
+    { name: 'meta', type: 'json', required: true },
+    { name: 'tags', type: 'relation', target: 'tag', relation: 'toMany', required: true },
+    { name: 'blocks', type: 'dynamiczone', components: ['blocks.hero'], required: true },
+    { name: 'site', type: 'url' },
+    { name: 'count', type: 'integer' },
+    { name: 'owner', type: 'relation', target: 'author', relation: 'toOne' },
+  ]
+  const data = { meta: null, tags: [], blocks: [], site: 'javascript:alert(1)', count: 2 ** 60, owner: `urn:uuid:${id}` }
+  const problems = validate(data, 'publish', fields)
+  t.equal(problems.length, 6)
+  t.match(problems, [
+    { path: '/meta', message: 'must not be null' },
+    { path: '/tags', message: 'must NOT have fewer than 1 items' },
+    { path: '/blocks', message: 'must NOT have fewer than 1 items' },
+    { path: '/site', message: 'must match pattern "^https?://"' },
+    { path: '/count', message: 'must be <= 9007199254740991' },
+    { path: '/owner', message: 'must match format "uuid"' },
+  ])
+})
+
+t.test('an item of a dynamic zone without its component gets one clear problem', async (t) => {
+  t.same(validate({ blocks: [{ title: 'x' }, 'text'] }, 'draft'), [
+    { path: '/blocks/0/__component', message: 'must have required property \'__component\'' },
+    { path: '/blocks/1', message: 'must be object' },
+  ])
 })
 
 const context = { contentTypes: new Set(['article', 'author', 'tag']), components }
@@ -197,6 +246,9 @@ t.test('bad definitions are refused with a clear message at the field', async (t
     { name: 'blocks', type: 'dynamiczone', components: ['blocks.hero', 'blocks.gone'] },
     { name: 'slug', type: 'uid', targetField: 'count' },
     { name: 'slug2', type: 'uid', targetField: 'nothing' },
+    { name: 'ID', type: 'string' },
+    { name: 'isPrototypeOf', type: 'string' },
+    { name: 'meta', type: 'json', unique: true },
   ], context)
   t.same(problems, [
     { path: '/fields/0/pattern', message: 'is not a valid regular expression: Invalid regular expression: /([a-z/u: Unterminated character class' },
@@ -211,6 +263,9 @@ t.test('bad definitions are refused with a clear message at the field', async (t
     { path: '/fields/9/components', message: 'there is no component "blocks.gone"' },
     { path: '/fields/10/targetField', message: '"count" is no text field of this type' },
     { path: '/fields/11/targetField', message: '"nothing" is no text field of this type' },
+    { path: '/fields/12/name', message: '"ID" is reserved' },
+    { path: '/fields/13/name', message: '"isPrototypeOf" is reserved' },
+    { path: '/fields/14/unique', message: 'a json field cannot be unique' },
   ])
 })
 
