@@ -2,13 +2,15 @@ import path from 'node:path'
 import { Writable } from 'node:stream'
 import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
-import { buildApp } from './app.js'
+import { writeFile } from 'node:fs/promises'
+import { type App, buildApp } from './app.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { openDatabase } from './infra/database.js'
 import { applyMigrations, createMigration } from './infra/migrations.js'
 import { migrationsDir, prismaSchemaPath, version } from './package.js'
 import { EMAIL_PATTERN } from './schemas/common.js'
 import { startServer } from './server.js'
+import { typeDeclarations } from './services/content-declarations.js'
 import { normalizeEmail } from './services/users.js'
 
 const usage = `Usage: gudang <command> [options]
@@ -19,6 +21,8 @@ Commands:
   migrate                    Apply pending migrations to the database and exit
   migrate create <name>      Write a new migration from the changes in prisma/schema.prisma
                              (needs no database)
+  model export [--out <f>]   Write the content model (types and components) as JSON
+  types [--out <f>]          Write TypeScript declarations of the content types
   admin create --email <e>   Create an administrator (applies pending migrations first);
                              asks for the password unless --password is given. Stop a
                              server on the embedded database first: it holds the folder.
@@ -31,6 +35,8 @@ Options:
   --password <password>      With admin create: the password (visible to other users of
                              the machine in the process list: prefer the prompt)
   --name <display name>      With admin create: the display name (default Administrator)
+  --out <file>               With model export and types: the file to write (default:
+                             standard output)
   -h, --help                 Show this help
   -v, --version              Show the version
 
@@ -109,17 +115,34 @@ async function createAdministrator(config: Config, { email, password, name }: Ad
   }
   const secret = password ?? (await askPassword())
   if (secret.length < 12 || secret.length > 256) throw new UsageError('The password needs 12 to 256 characters')
-  const app = buildApp(config, { logger: false })
-  try {
-    await app.ready()
+  await withApp(config, async (app) => {
     if ((await app.prisma.user.count({ where: { email: normalizeEmail(email) } })) > 0) {
       throw new UsageError(`A user with the email ${email} exists already`)
     }
     const user = await app.users.createAdministrator(email, secret, name)
     console.log(`Created the administrator ${user.email}. Sign in with POST /auth/login.`)
+  })
+}
+
+/** Runs `work` with the app ready (migrations applied) and closes it after. */
+async function withApp(config: Config, work: (app: App) => Promise<void>): Promise<void> {
+  const app = buildApp(config, { logger: false })
+  try {
+    await app.ready()
+    await work(app)
   } finally {
     await app.close()
   }
+}
+
+/** Writes what a command made to a file, or to standard output. */
+async function output(text: string, file: string | undefined): Promise<void> {
+  if (file === undefined) {
+    process.stdout.write(text)
+    return
+  }
+  await writeFile(file, text)
+  console.error(`Wrote ${file}`)
 }
 
 function parseCommandLine(argv: string[]) {
@@ -134,6 +157,7 @@ function parseCommandLine(argv: string[]) {
         email: { type: 'string' },
         password: { type: 'string' },
         name: { type: 'string' },
+        out: { type: 'string' },
       },
     })
   } catch (error) {
@@ -162,6 +186,15 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'migrate' && subcommand === 'create' && rest.length === 0) {
     await create(name, path.resolve(values.schema))
+    return 0
+  }
+  if (command === 'model' && subcommand === 'export' && name === undefined) {
+    await withApp(loadConfig(), async (app) =>
+      output(`${JSON.stringify(await app.contentModel.export(), null, 2)}\n`, values.out))
+    return 0
+  }
+  if (command === 'types' && subcommand === undefined) {
+    await withApp(loadConfig(), async (app) => output(typeDeclarations(await app.contentModel.export()), values.out))
     return 0
   }
   if (command === 'admin' && subcommand === 'create' && name === undefined) {

@@ -10,6 +10,7 @@ import type {
   NewContentType,
 } from '../schemas/content-model.js'
 import { type Rule, ruleFor } from './access-control.js'
+import type { ModelExport } from './content-declarations.js'
 import { createValidators, definitionProblems, entrySchema, type Problem, type ValidationMode } from './content-schema.js'
 
 type Transaction = Prisma.TransactionClient
@@ -161,6 +162,30 @@ function createContentModel(app: FastifyInstance) {
         orderBy: { version: 'desc' },
         select: { version: true, definition: true, createdById: true, createdAt: true },
       })
+    },
+
+    /** The whole model, as `gudang model export` writes it: the same model gives the same file. */
+    async export(): Promise<ModelExport> {
+      const types = await prisma.contentType.findMany({ orderBy: { apiId: 'asc' } })
+      const components = await prisma.component.findMany({ orderBy: { uid: 'asc' } })
+      return {
+        components: components.map((c) => ({
+          uid: c.uid,
+          displayName: c.displayName,
+          description: c.description,
+          fields: fieldsOf(c),
+        })),
+        contentTypes: types.map((t) => ({
+          apiId: t.apiId,
+          kind: t.kind,
+          singularName: t.singularName,
+          pluralName: t.pluralName,
+          description: t.description,
+          draftAndPublish: t.draftAndPublish,
+          localized: t.localized,
+          fields: fieldsOf(t),
+        })),
+      }
     },
 
     async listComponents() {
