@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { noStore } from '../../src/infra/no-store.js'
 import { Type } from 'typebox'
 import { IssuedApiTokenSchema, NewApiTokenSchema } from '../../src/schemas/api-tokens.js'
 import { IdParamsSchema, Item, Page, PageQuerySchema } from '../../src/schemas/common.js'
@@ -12,9 +13,7 @@ const apiTokens: FastifyPluginAsyncTypebox = async (app) => {
   const ApiToken = Type.Ref('ApiToken')
 
   // Answers may hold a token's value.
-  app.addHook('onSend', async (_request, reply) => {
-    reply.header('cache-control', 'no-store')
-  })
+  app.addHook('onSend', noStore)
 
   app.get(
     '/',

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { noStore } from '../../src/infra/no-store.js'
 import { Type } from 'typebox'
 import { LoginSchema, MeSchema, PasswordChangeSchema, RefreshTokenBodySchema } from '../../src/schemas/auth.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -14,11 +15,16 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
   const expiresIn = config.GUDANG_ACCESS_TOKEN_TTL
   const SessionTokens = Type.Ref('SessionTokens')
 
-  app.addHook('onSend', async (_request, reply) => {
-    reply.header('cache-control', 'no-store')
-  })
+  app.addHook('onSend', noStore)
 
   const window = config.GUDANG_LOGIN_WINDOW * 1000
+
+  /** The answer of login and refresh: a new access token beside the session's refresh token. */
+  async function sessionTokens(reply: FastifyReply, session: Awaited<ReturnType<typeof app.sessions.login>>) {
+    const { user, sessionId, refreshToken, refreshTokenExpiresAt } = session
+    const accessToken = await reply.jwtSign({ sub: user.id, sid: sessionId })
+    return { accessToken, tokenType: 'Bearer' as const, expiresIn, refreshToken, refreshTokenExpiresAt, user }
+  }
 
   /**
    * Counts the failed password attempts on one account: `check` refuses once there were
@@ -65,14 +71,13 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { user, sessionId, refreshToken, refreshTokenExpiresAt } = await app.sessions
+      const session = await app.sessions
         .login(request.body.email, request.body.password)
         .catch(async (error: unknown) => {
           if (error instanceof InvalidCredentialsError) await loginAttempts.failed(request)
           throw error
         })
-      const accessToken = await reply.jwtSign({ sub: user.id, sid: sessionId })
-      return { data: { accessToken, tokenType: 'Bearer' as const, expiresIn, refreshToken, refreshTokenExpiresAt, user } }
+      return { data: await sessionTokens(reply, session) }
     },
   )
 
@@ -89,11 +94,8 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { user, sessionId, refreshToken, refreshTokenExpiresAt } = await app.sessions.refresh(
-        request.body.refreshToken,
-      )
-      const accessToken = await reply.jwtSign({ sub: user.id, sid: sessionId })
-      return { data: { accessToken, tokenType: 'Bearer' as const, expiresIn, refreshToken, refreshTokenExpiresAt, user } }
+      const session = await app.sessions.refresh(request.body.refreshToken)
+      return { data: await sessionTokens(reply, session) }
     },
   )
 

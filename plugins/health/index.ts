@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { noStore } from '../../src/infra/no-store.js'
 import { NotReadyError, withDetails } from '../../src/errors.js'
 import { errorResponses } from '../../src/schemas/error.js'
 import { LivenessSchema, ReadinessSchema } from '../../src/schemas/health.js'
 
 /** Liveness and readiness probes; public, cheap, and never cached. */
 const health: FastifyPluginAsyncTypebox = async (app) => {
-  app.addHook('onSend', async (_request, reply) => {
-    reply.header('cache-control', 'no-store')
-  })
+  app.addHook('onSend', noStore)
 
   app.get(
     '/live',
