@@ -214,3 +214,28 @@ t.test('the first administrator is created once, on the first start of an empty 
   await app.users.bootstrap('third@example.com', ADMIN.password)
   t.equal(await app.prisma.user.count(), 1, 'a database with users gets no second one')
 })
+
+t.test('token lifetimes come from the configuration', async (t) => {
+  const app = await buildWithAdmin(t, { GUDANG_ACCESS_TOKEN_TTL: 60, GUDANG_REFRESH_TOKEN_TTL: 3600 })
+  const before = Date.now()
+  const res = await app.inject({ method: 'POST', url: '/auth/login', payload: { email: ADMIN.email, password: ADMIN.password } })
+  const { accessToken, expiresIn, refreshTokenExpiresAt } = res.json().data
+  t.equal(expiresIn, 60)
+  const claims = JSON.parse(Buffer.from(String(accessToken.split('.')[1]), 'base64url').toString())
+  t.equal(claims.exp - claims.iat, 60, 'the access token says so too')
+  const refreshMs = Date.parse(refreshTokenExpiresAt) - before
+  t.ok(refreshMs > 3590_000 && refreshMs <= 3_601_000, `the refresh token lives an hour (${refreshMs} ms)`)
+})
+
+t.test('rotation prunes the session\'s expired refresh tokens', async (t) => {
+  const app = await buildWithAdmin(t)
+  const first = await login(app)
+  const second = await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: first.refreshToken } })
+  t.equal(await app.prisma.refreshToken.count(), 2, 'the used token is kept to recognise its reuse')
+  const past = new Date(Date.now() - 1000)
+  await app.prisma.refreshToken.updateMany({ where: { usedAt: { not: null } }, data: { expiresAt: past } })
+  const refreshToken = second.json().data.refreshToken
+  const third = await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } })
+  t.equal(third.statusCode, 200)
+  t.equal(await app.prisma.refreshToken.count(), 2, 'the expired one is gone; the one just used and the new one stay')
+})
