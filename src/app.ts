@@ -3,8 +3,11 @@ import type { IncomingMessage } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import apiTokenRoutes from '../plugins/api-tokens/index.js'
+import auditLogRoutes from '../plugins/audit-log/index.js'
 import authRoutes from '../plugins/auth/index.js'
 import contentModelRoutes from '../plugins/content-model/index.js'
+import entryRoutes from '../plugins/entries/index.js'
+import localeRoutes from '../plugins/locales/index.js'
 import healthRoutes from '../plugins/health/index.js'
 import roleRoutes from '../plugins/roles/index.js'
 import userRoutes from '../plugins/users/index.js'
@@ -18,12 +21,17 @@ import rateLimit from './infra/rate-limit.js'
 import swagger from './infra/swagger.js'
 import { ApiTokenSchema } from './schemas/api-tokens.js'
 import { SessionTokensSchema } from './schemas/auth.js'
-import { ComponentSchema, ContentTypeSchema } from './schemas/content-model.js'
+import { ComponentSchema, ContentTypeSchema, PlanSchema } from './schemas/content-model.js'
+import { EntrySchema } from './schemas/entries.js'
+import { LocaleSchema } from './schemas/locales.js'
 import { RoleSchema } from './schemas/roles.js'
 import { UserSchema } from './schemas/users.js'
 import accessControl from './services/access-control.js'
 import apiTokens from './services/api-tokens.js'
+import auditLog from './services/audit.js'
 import contentModel from './services/content-model.js'
+import entries from './services/entries.js'
+import locales from './services/locales.js'
 import healthService from './services/health.js'
 import roles from './services/roles.js'
 import sessions from './services/sessions.js'
@@ -80,7 +88,10 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   })
 
   // Shared response schemas: referenced by name and listed in the OpenAPI components.
-  const shared = [UserSchema, SessionTokensSchema, RoleSchema, ApiTokenSchema, ContentTypeSchema, ComponentSchema]
+  const shared = [
+    UserSchema, SessionTokensSchema, RoleSchema, ApiTokenSchema,
+    ContentTypeSchema, ComponentSchema, PlanSchema, EntrySchema, LocaleSchema,
+  ]
   for (const schema of shared) app.addSchema(schema)
 
   app.register(errorHandler)
@@ -97,7 +108,10 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   app.register(sessions)
   app.register(roles)
   app.register(apiTokens)
+  app.register(auditLog)
   app.register(contentModel)
+  app.register(entries)
+  app.register(locales)
 
   app.register(healthRoutes, { prefix: '/health' })
   app.register(authRoutes, { prefix: '/auth' })
@@ -105,6 +119,9 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   app.register(roleRoutes, { prefix: '/api/admin/roles' })
   app.register(apiTokenRoutes, { prefix: '/api/admin/tokens' })
   app.register(contentModelRoutes, { prefix: '/api/admin' })
+  app.register(entryRoutes, { prefix: '/api/admin' })
+  app.register(localeRoutes, { prefix: '/api/admin/locales' })
+  app.register(auditLogRoutes, { prefix: '/api/admin/audit-log' })
 
   return app
 }

@@ -2,7 +2,7 @@ import path from 'node:path'
 import { Writable } from 'node:stream'
 import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { type App, buildApp } from './app.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { openDatabase } from './infra/database.js'
@@ -22,6 +22,8 @@ Commands:
   migrate create <name>      Write a new migration from the changes in prisma/schema.prisma
                              (needs no database)
   model export [--out <f>]   Write the content model (types and components) as JSON
+  model apply <file>         Show the plan of a model file's changes against the entries,
+                             and apply it (nothing is applied if a change is blocked)
   types [--out <f>]          Write TypeScript declarations of the content types
   admin create --email <e>   Create an administrator (applies pending migrations first);
                              asks for the password unless --password is given. Stop a
@@ -37,6 +39,7 @@ Options:
   --name <display name>      With admin create: the display name (default Administrator)
   --out <file>               With model export and types: the file to write (default:
                              standard output)
+  --dry-run                  With model apply: only show the plan
   -h, --help                 Show this help
   -v, --version              Show the version
 
@@ -135,6 +138,42 @@ async function withApp(config: Config, work: (app: App) => Promise<void>): Promi
   }
 }
 
+/** What a model file changes, step by step, as `model apply` prints it. */
+function describe(outcome: Awaited<ReturnType<App['contentModel']['applyModel']>>): string {
+  const lines: string[] = []
+  for (const { kind, name, action, plan } of outcome.changes) {
+    lines.push(`${kind} ${name}: ${action}`)
+    for (const step of plan?.steps ?? []) {
+      const what = step.action === 'rename' ? `${step.from} → ${step.field}` : step.action === 'retype' ? `${step.field}: ${step.from} → ${step.to}` : step.field
+      lines.push(`  ${step.action} ${what} (${step.entries} entries)`)
+    }
+    for (const { reason, entries } of plan?.blocked ?? []) {
+      lines.push(`  BLOCKED: ${reason}`)
+      for (const e of entries) lines.push(`    ${e.documentId} ${e.locale} ${e.status} ${e.path}: ${e.message}`)
+    }
+  }
+  if (outcome.changes.length === 0) lines.push('The model is already as the file says.')
+  return `${lines.join('\n')}\n`
+}
+
+async function applyModel(config: Config, file: string, dryRun: boolean): Promise<number> {
+  let model: unknown
+  try {
+    model = JSON.parse(await readFile(file, 'utf8'))
+  } catch (error) {
+    throw new UsageError(`Cannot read ${file}: ${(error as Error).message}`)
+  }
+  let code = 0
+  await withApp(config, async (app) => {
+    const outcome = await app.contentModel.applyModel(model, { dryRun, actor: {} })
+    process.stdout.write(describe(outcome))
+    const blocked = outcome.changes.some((c) => c.plan?.applicable === false)
+    if (blocked) code = 1
+    console.error(blocked ? 'Nothing was applied: a change is blocked.' : dryRun ? 'Dry run: nothing was applied.' : outcome.changes.length > 0 ? 'Applied.' : '')
+  })
+  return code
+}
+
 /** Writes what a command made to a file, or to standard output. */
 async function output(text: string, file: string | undefined): Promise<void> {
   if (file === undefined) {
@@ -151,13 +190,14 @@ function parseCommandLine(argv: string[]) {
       args: argv,
       allowPositionals: true,
       options: {
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-        schema: { type: 'string', default: prismaSchemaPath },
-        email: { type: 'string' },
-        password: { type: 'string' },
-        name: { type: 'string' },
-        out: { type: 'string' },
+        'help': { type: 'boolean', short: 'h' },
+        'version': { type: 'boolean', short: 'v' },
+        'schema': { type: 'string', default: prismaSchemaPath },
+        'email': { type: 'string' },
+        'password': { type: 'string' },
+        'name': { type: 'string' },
+        'out': { type: 'string' },
+        'dry-run': { type: 'boolean' },
       },
     })
   } catch (error) {
@@ -192,6 +232,9 @@ async function main(argv: string[]): Promise<number> {
     await withApp(loadConfig(), async (app) =>
       output(`${JSON.stringify(await app.contentModel.export(), null, 2)}\n`, values.out))
     return 0
+  }
+  if (command === 'model' && subcommand === 'apply' && name !== undefined && rest.length === 0) {
+    return applyModel(loadConfig(), name, values['dry-run'] === true)
   }
   if (command === 'types' && subcommand === undefined) {
     await withApp(loadConfig(), async (app) => output(typeDeclarations(await app.contentModel.export()), values.out))

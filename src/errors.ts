@@ -28,6 +28,18 @@ export const NotFoundError = createError<'GUDANG_ERR_NOT_FOUND', 404, [message: 
   404,
 )
 
+export const PreconditionFailedError = createError<'GUDANG_ERR_VERSION_MISMATCH', 412, [message: string]>(
+  'GUDANG_ERR_VERSION_MISMATCH',
+  '%s',
+  412,
+)
+
+export const ModelChangeRefusedError = createError<'GUDANG_ERR_MODEL_CHANGE_REFUSED', 409, [reasons: string]>(
+  'GUDANG_ERR_MODEL_CHANGE_REFUSED',
+  'The change would lose or break content: %s',
+  409,
+)
+
 export const NotReadyError = createError<'GUDANG_ERR_NOT_READY', 503, [reason: string]>(
   'GUDANG_ERR_NOT_READY',
   'Gudang is not ready: %s',

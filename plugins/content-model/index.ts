@@ -3,9 +3,9 @@ import { type TSchema, Type } from 'typebox'
 import { Item } from '../../src/schemas/common.js'
 import {
   ApiIdSchema,
-  ComponentDefinitionSchema,
+  ComponentChangeSchema,
   ComponentUidSchema,
-  ContentTypeDefinitionSchema,
+  ContentTypeChangeSchema,
   ContentTypeVersionSchema,
   NewComponentSchema,
   NewContentTypeSchema,
@@ -13,14 +13,10 @@ import {
   ValidationResultSchema,
 } from '../../src/schemas/content-model.js'
 import { errorResponses } from '../../src/schemas/error.js'
-import type { Principal } from '../../src/services/access-control.js'
+import { actorOf } from '../../src/services/audit.js'
 
 const TypeParams = Type.Object({ apiId: ApiIdSchema })
 const ComponentParams = Type.Object({ uid: ComponentUidSchema })
-
-function userId(principal: Principal): string | undefined {
-  return principal.kind === 'user' ? principal.userId : undefined
-}
 
 /**
  * The content model (subject `content-types` to change it): content types and components,
@@ -30,6 +26,7 @@ function userId(principal: Principal): string | undefined {
 const contentModel: FastifyPluginAsyncTypebox = async (app) => {
   const ContentType = Type.Ref('ContentType')
   const Component = Type.Ref('Component')
+  const Plan = Type.Ref('Plan')
   const List = <T extends TSchema>(item: T) =>
     Type.Object({ data: Type.Array(item), meta: Type.Object({ total: Type.Integer() }) })
 
@@ -78,8 +75,34 @@ const contentModel: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const created = await app.contentModel.createType(request.body, userId(request.principal))
+      const created = await app.contentModel.createType(request.body, actorOf(request.principal))
       return reply.status(201).send({ data: created })
+    },
+  )
+
+  const planned = 'Values move with renamed fields (`changes.rename`) and convert to new types. Values that do '
+    + 'not convert (unless `changes.convert` clears them) and removed fields that hold data (unless confirmed in '
+    + '`changes.remove`) block the change.'
+
+  app.post(
+    '/content-types/:apiId/plan',
+    {
+      config: { access: { subject: 'content-types', action: 'update' } },
+      schema: {
+        tags: ['content model'],
+        summary: 'Plan a change of a content type, without applying it',
+        description: `The steps (fields added, renamed, retyped, changed, removed) with how many entries each touches, `
+          + `what blocks the change with the entries concerned, and the published entries the new rules would not let `
+          + `be published again. ${planned}`,
+        params: TypeParams,
+        body: ContentTypeChangeSchema,
+        response: { 200: Item(Plan), ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const { changes, ...definition } = request.body
+      const { plan } = await app.contentModel.updateType(request.params.apiId, definition, { changes, dryRun: true })
+      return { data: plan }
     },
   )
 
@@ -89,16 +112,23 @@ const contentModel: FastifyPluginAsyncTypebox = async (app) => {
       config: { access: { subject: 'content-types', action: 'update' } },
       schema: {
         tags: ['content model'],
-        summary: 'Replace a content type\'s definition',
-        description: 'The version goes up; the previous definition stays in the history. The API id does not change.',
+        summary: 'Change a content type: its whole new definition, applied to its entries',
+        description: `${planned} Blocked, the answer is 409 with the plan in \`details\` and nothing changes. `
+          + 'Applied, the version goes up and the history keeps the previous definition and the steps. The API id does not change.',
         params: TypeParams,
-        body: ContentTypeDefinitionSchema,
-        response: { 200: Item(ContentType), ...errorResponses(400, 404) },
+        body: ContentTypeChangeSchema,
+        response: {
+          200: Type.Object({ data: ContentType, meta: Type.Object({ plan: Plan }) }),
+          ...errorResponses(400, 404, 409),
+        },
       },
     },
-    async (request) => ({
-      data: await app.contentModel.updateType(request.params.apiId, request.body, userId(request.principal)),
-    }),
+    async (request) => {
+      const { changes, ...definition } = request.body
+      const options = { changes, actor: actorOf(request.principal) }
+      const { type, plan } = await app.contentModel.updateType(request.params.apiId, definition, options)
+      return { data: type, meta: { plan } }
+    },
   )
 
   app.delete(
@@ -114,7 +144,7 @@ const contentModel: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await app.contentModel.removeType(request.params.apiId)
+      await app.contentModel.removeType(request.params.apiId, actorOf(request.principal))
       return reply.status(204).send(null)
     },
   )
@@ -194,7 +224,30 @@ const contentModel: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: Item(Component), ...errorResponses(400, 409) },
       },
     },
-    async (request, reply) => reply.status(201).send({ data: await app.contentModel.createComponent(request.body) }),
+    async (request, reply) => {
+      const component = await app.contentModel.createComponent(request.body, actorOf(request.principal))
+      return reply.status(201).send({ data: component })
+    },
+  )
+
+  app.post(
+    '/components/:uid/plan',
+    {
+      config: { access: { subject: 'content-types', action: 'update' } },
+      schema: {
+        tags: ['content model'],
+        summary: 'Plan a change of a component against every entry that holds it, without applying it',
+        description: planned,
+        params: ComponentParams,
+        body: ComponentChangeSchema,
+        response: { 200: Item(Plan), ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const { changes, ...definition } = request.body
+      const { plan } = await app.contentModel.updateComponent(request.params.uid, definition, { changes, dryRun: true })
+      return { data: plan }
+    },
   )
 
   app.put(
@@ -203,14 +256,22 @@ const contentModel: FastifyPluginAsyncTypebox = async (app) => {
       config: { access: { subject: 'content-types', action: 'update' } },
       schema: {
         tags: ['content model'],
-        summary: 'Replace a component\'s definition',
-        description: 'A component cannot come to contain itself (400).',
+        summary: 'Change a component: its whole new definition, applied to every entry that holds it',
+        description: `${planned} Blocked, the answer is 409 with the plan in \`details\`. A component cannot come to contain itself (400).`,
         params: ComponentParams,
-        body: ComponentDefinitionSchema,
-        response: { 200: Item(Component), ...errorResponses(400, 404) },
+        body: ComponentChangeSchema,
+        response: {
+          200: Type.Object({ data: Component, meta: Type.Object({ plan: Plan }) }),
+          ...errorResponses(400, 404, 409),
+        },
       },
     },
-    async (request) => ({ data: await app.contentModel.updateComponent(request.params.uid, request.body) }),
+    async (request) => {
+      const { changes, ...definition } = request.body
+      const options = { changes, actor: actorOf(request.principal) }
+      const { component, plan } = await app.contentModel.updateComponent(request.params.uid, definition, options)
+      return { data: component, meta: { plan } }
+    },
   )
 
   app.delete(
@@ -226,7 +287,7 @@ const contentModel: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await app.contentModel.removeComponent(request.params.uid)
+      await app.contentModel.removeComponent(request.params.uid, actorOf(request.principal))
       return reply.status(204).send(null)
     },
   )

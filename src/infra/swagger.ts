@@ -1,14 +1,26 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { version } from '../package.js'
+import { contentSchemas } from '../services/content-openapi.js'
+
+/** The routes that answer the document, as JSON and as YAML. */
+const DOCUMENTS: ReadonlySet<string | undefined> = new Set(['/docs/json', '/docs/yaml'])
 
 /**
  * The OpenAPI 3 document, generated from the route schemas, at /docs/json and an interactive
  * page at /docs. Registered before the routes so it sees all of them.
+ *
+ * The document also describes the content types' entry data (src/services/content-openapi.ts).
+ * Those change at runtime, while @fastify/swagger builds its document once and keeps it: so each
+ * request for the document reads the model (preHandler, which may wait for the database) and
+ * answers a copy of the kept document with the model's schemas added (transformSpecification,
+ * which may not wait). The kept document is never changed: a deleted type leaves no trace.
  */
 async function swaggerPlugin(app: FastifyInstance): Promise<void> {
+  const modelSchemas = new WeakMap<FastifyRequest, ReturnType<typeof contentSchemas>>()
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -24,6 +36,9 @@ async function swaggerPlugin(app: FastifyInstance): Promise<void> {
         { name: 'roles', description: 'Roles and their permissions' },
         { name: 'tokens', description: 'API tokens for site builds and websites' },
         { name: 'content model', description: 'Content types and components' },
+        { name: 'entries', description: 'Entries for editors: drafts, publishing, versions, locales' },
+        { name: 'locales', description: 'The locales content is written in' },
+        { name: 'audit log', description: 'Who changed what, when' },
       ],
       components: {
         securitySchemes: {
@@ -45,6 +60,22 @@ async function swaggerPlugin(app: FastifyInstance): Promise<void> {
     // Without TLS (a server reached by its address over plain HTTP) the browser would ask for
     // the page's scripts over HTTPS and show a blank page.
     transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+    uiHooks: {
+      // `app.contentModel` is decorated after this plugin, before any request.
+      preHandler: async (request) => {
+        if (!DOCUMENTS.has(request.routeOptions.url)) return
+        modelSchemas.set(request, contentSchemas(await app.contentModel.export()))
+      },
+    },
+    // Only the path down to the changed object is copied: the rest is shared with the kept document.
+    transformSpecificationClone: false,
+    transformSpecification: (document, request) => ({
+      ...document,
+      components: {
+        ...document.components,
+        schemas: { ...document.components.schemas, ...modelSchemas.get(request) },
+      },
+    }),
   })
 }
 

@@ -101,6 +101,43 @@ export const ContentTypeDefinitionSchema = StrictObject(contentTypeProperties)
 export type NewContentType = Static<typeof NewContentTypeSchema>
 export type ContentTypeDefinition = Static<typeof ContentTypeDefinitionSchema>
 
+/** What a change means for existing values, beyond the new definition. */
+export const ChangesSchema = StrictObject({
+  rename: Type.Optional(Type.Record(Name, Name, { description: 'Old field name → new name: the values move with the field' })),
+  convert: Type.Optional(Type.Record(Name, Type.Literal('clear'), {
+    description: 'Field → `clear`: values that do not convert to its new type (or fit its new rules) are removed',
+  })),
+  remove: Type.Optional(Type.Array(Name, { description: 'Fields whose data may be deleted with them (confirmation)' })),
+}, { description: 'Renames, conversions and confirmed removals' })
+
+export const ContentTypeChangeSchema = StrictObject({ ...contentTypeProperties, changes: Type.Optional(ChangesSchema) })
+export type ContentTypeChange = Static<typeof ContentTypeChangeSchema>
+
+const Affected = Type.Object({
+  documentId: Type.String(),
+  locale: Type.String(),
+  status: Type.Enum(['draft', 'published']),
+  path: Type.String(),
+  message: Type.String(),
+})
+
+export const PlanSchema = Type.Object({
+  steps: Type.Array(Type.Object({
+    action: Type.Enum(['add', 'rename', 'retype', 'change', 'remove']),
+    field: Type.String(),
+    entries: Type.Integer({ description: 'Entries (per locale) that hold a value for the field' }),
+  }, { additionalProperties: true }), { description: 'Fields added, renamed, retyped, changed and removed' }),
+  blocked: Type.Array(Type.Object({
+    reason: Type.String(),
+    count: Type.Integer(),
+    entries: Type.Array(Affected, { description: 'The first 50 of them' }),
+  }), { description: 'Why the change cannot be applied as it is' }),
+  invalid: Type.Object({ count: Type.Integer(), entries: Type.Array(Affected) }, {
+    description: 'Published entries the new rules would not let be published again unchanged (they stay published)',
+  }),
+  applicable: Type.Boolean(),
+}, { $id: 'Plan', title: 'Plan' })
+
 const StoredFields = Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'The field definitions' })
 
 export const ContentTypeSchema = Type.Object(
@@ -124,6 +161,7 @@ export const ContentTypeSchema = Type.Object(
 export const ContentTypeVersionSchema = Type.Object({
   version: Type.Integer(),
   definition: Type.Object({}, { additionalProperties: true }),
+  changes: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'The steps from the previous version' }),
   createdById: Type.Union([Type.String(), Type.Null()]),
   createdAt: DateTime,
 })
@@ -133,6 +171,9 @@ const componentProperties = { displayName: DisplayName, description: Description
 export const NewComponentSchema = StrictObject({ uid: ComponentUidSchema, ...componentProperties })
 
 export const ComponentDefinitionSchema = StrictObject(componentProperties)
+
+export const ComponentChangeSchema = StrictObject({ ...componentProperties, changes: Type.Optional(ChangesSchema) })
+export type ComponentChange = Static<typeof ComponentChangeSchema>
 
 export type NewComponent = Static<typeof NewComponentSchema>
 export type ComponentDefinition = Static<typeof ComponentDefinitionSchema>
@@ -159,3 +200,22 @@ export const ValidationResultSchema = Type.Object({
   valid: Type.Boolean(),
   problems: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
 })
+
+/** A model file (`gudang model apply`): what `model export` writes, each item may add `changes`. */
+export const ModelFileSchema = StrictObject({
+  components: Type.Array(StrictObject({
+    uid: ComponentUidSchema,
+    ...componentProperties,
+    description: Type.String({ maxLength: 1000 }),
+    changes: Type.Optional(ChangesSchema),
+  })),
+  contentTypes: Type.Array(StrictObject({
+    apiId: ApiIdSchema,
+    ...contentTypeProperties,
+    description: Type.String({ maxLength: 1000 }),
+    draftAndPublish: Type.Boolean(),
+    localized: Type.Boolean(),
+    changes: Type.Optional(ChangesSchema),
+  })),
+})
+export type ModelFile = Static<typeof ModelFileSchema>

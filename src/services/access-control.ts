@@ -43,6 +43,11 @@ export interface Grant {
  */
 export type Access = 'public' | 'user' | 'content-reader' | { subject: string, action: Action }
 
+/** A subject may name the route's content type: `content:{apiId}` is `content:article` at /content-types/article/… */
+function subjectOf(subject: string, request: FastifyRequest): string {
+  return subject.replace('{apiId}', () => String((request.params as { apiId?: string }).apiId))
+}
+
 /** Whether the rules let their holder read the entries of some content type, or the model. */
 function readsContent(rules: Rule[]): boolean {
   return rules.some((r) => r.action === 'read' && /^(\*|content:|content-types$)/.test(r.subject))
@@ -242,7 +247,7 @@ function createAccessControl(app: FastifyInstance) {
       if (principal.kind !== 'anonymous') return
       const admitted = access === 'content-reader'
         ? readsContent(principal.rules)
-        : access !== 'user' && ruleFor(principal.rules, access.subject, access.action) !== undefined
+        : access !== 'user' && ruleFor(principal.rules, subjectOf(access.subject, request), access.action) !== undefined
       if (!admitted) throw unauthenticated(reply)
     }
   }
@@ -271,9 +276,10 @@ function createAccessControl(app: FastifyInstance) {
         }
       }
     }
-    const { subject, action } = access
+    const { action } = access
     return async function permitted(request: FastifyRequest, reply: FastifyReply): Promise<void> {
       const { principal } = request
+      const subject = subjectOf(access.subject, request)
       const found = ruleFor(principal.rules, subject, action)
       // An own-only permission needs an owner: API tokens and anonymous callers own no rows.
       if (found === undefined || (found.ownOnly && principal.kind !== 'user')) {

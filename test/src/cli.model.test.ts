@@ -12,14 +12,14 @@ t.test('model export writes the model as JSON, and types its TypeScript declarat
   const dataDir = env.GUDANG_DATA_DIR === undefined ? {} : { GUDANG_DATA_DIR: path.join(workdir, env.GUDANG_DATA_DIR) }
   const app = buildApp(testConfig({ ...env, ...dataDir }), { logger: false })
   await app.ready()
-  await app.contentModel.createComponent({ uid: 'shared.seo', displayName: 'SEO', fields: [{ name: 'metaTitle', type: 'string' }] })
+  await app.contentModel.createComponent({ uid: 'shared.seo', displayName: 'SEO', fields: [{ name: 'metaTitle', type: 'string' }] }, {})
   await app.contentModel.createType({
     apiId: 'page',
     kind: 'single',
     singularName: 'Page',
     pluralName: 'Pages',
     fields: [{ name: 'title', type: 'string', required: true }, { name: 'seo', type: 'component', component: 'shared.seo' }],
-  }, undefined)
+  }, {})
   const expected = await app.contentModel.export()
   // The embedded database serves one process at a time.
   await app.close()

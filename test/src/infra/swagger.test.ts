@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build } from '../../helper.js'
+import { build, buildWithAdmin, login } from '../../helper.js'
 
 t.test('the OpenAPI 3 document is generated from the route schemas', async (t) => {
   const app = await build(t)
@@ -26,4 +26,89 @@ t.test('the interactive documentation is served at /docs', async (t) => {
   t.match(res.body, /swagger-ui/i)
   t.match(res.headers['content-security-policy'], /script-src 'self'/)
   t.notMatch(res.headers['content-security-policy'], /upgrade-insecure-requests/, 'so it also works over plain HTTP')
+})
+
+/** Every `$ref` in a document. */
+function refsIn(node: unknown): string[] {
+  if (Array.isArray(node)) return node.flatMap(refsIn)
+  if (typeof node !== 'object' || node === null) return []
+  return Object.entries(node).flatMap(([key, value]) => (key === '$ref' ? [value as string] : refsIn(value)))
+}
+
+t.test('the document describes the content model as it is when it is asked for', async (t) => {
+  const app = await buildWithAdmin(t)
+  const admin = await login(app)
+  const document = async () => {
+    const res = await app.inject({ method: 'GET', url: '/docs/json' })
+    t.equal(res.statusCode, 200)
+    return res.json()
+  }
+  const create = async (url: string, payload: object) => {
+    const res = await app.inject({ method: 'POST', url, headers: admin.headers, payload })
+    t.equal(res.statusCode, 201, `POST ${url}`)
+  }
+
+  const before = await document()
+  const routeSchemas = Object.keys(before.components.schemas)
+  t.ok(['Error', 'ContentType', 'Component'].every((name) => routeSchemas.includes(name)), 'the route schemas are there')
+  t.notOk(routeSchemas.some((name) => name.includes('.')), 'route schemas have no dot in their names: no clash')
+
+  await create('/api/admin/components', {
+    uid: 'shared.seo',
+    displayName: 'SEO',
+    description: 'For search engines',
+    fields: [{ name: 'metaTitle', type: 'string', required: true }],
+  })
+  await create('/api/admin/components', {
+    uid: 'blocks.hero',
+    displayName: 'Hero',
+    fields: [{ name: 'title', type: 'string', required: true }, { name: 'seo', type: 'component', component: 'shared.seo' }],
+  })
+  await create('/api/admin/content-types', {
+    apiId: 'article',
+    kind: 'collection',
+    singularName: 'Article',
+    pluralName: 'Articles',
+    description: 'News and guides',
+    fields: [
+      { name: 'title', type: 'string', required: true },
+      { name: 'blocks', type: 'dynamiczone', components: ['blocks.hero'] },
+    ],
+  })
+
+  const after = await document()
+  t.match(after, { openapi: '3.1.0', info: { title: 'Gudang' }, components: { securitySchemes: { bearerAuth: { scheme: 'bearer' } } } })
+  t.same(Object.keys(after.paths), Object.keys(before.paths), 'the paths are the routes\', as before')
+  t.same(Object.keys(after.components.schemas), [
+    ...routeSchemas,
+    'EntryData.article',
+    'ComponentData.blocks.hero',
+    'ComponentData.shared.seo',
+    'ZoneItem.blocks.hero',
+  ])
+  t.match(after.components.schemas['EntryData.article'], {
+    title: 'Article',
+    description: 'News and guides',
+    type: 'object',
+    required: ['title'],
+    properties: { title: { type: 'string' }, blocks: { anyOf: [{ type: 'null' }, { type: 'array', items: { oneOf: Array } }] } },
+  })
+  t.match(after.components.schemas['ComponentData.shared.seo'], { title: 'SEO', description: 'For search engines' })
+  t.match(after.components.schemas['ZoneItem.blocks.hero'], { properties: { __component: { const: 'blocks.hero' } } })
+  const refs = refsIn(after)
+  t.ok(refs.includes('#/components/schemas/ComponentData.shared.seo'))
+  for (const ref of new Set(refs)) {
+    const name = ref.replace(/^#\/components\/schemas\//, '')
+    t.ok(name !== ref && name in after.components.schemas, `${ref} resolves`)
+  }
+
+  const yaml = await app.inject({ method: 'GET', url: '/docs/yaml' })
+  t.equal(yaml.statusCode, 200)
+  t.match(yaml.headers['content-type'], /yaml/)
+  t.match(yaml.body, /^ {4}EntryData\.article:$/m, 'the YAML document too')
+
+  const deleted = await app.inject({ method: 'DELETE', url: '/api/admin/content-types/article', headers: admin.headers })
+  t.equal(deleted.statusCode, 204)
+  t.same(Object.keys((await document()).components.schemas), routeSchemas, 'a deleted type and the components only it used are gone')
+  t.notMatch(JSON.stringify(app.swagger()), /EntryData|ComponentData|ZoneItem/, 'the document @fastify/swagger keeps is never changed')
 })

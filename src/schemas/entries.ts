@@ -1,0 +1,73 @@
+import { type Static, Type } from 'typebox'
+import { DateTime, StrictObject, Uuid } from './common.js'
+import { ApiIdSchema } from './content-model.js'
+
+/** How the management API names entries and answers with them. */
+
+export const LocaleCode = Type.String({ pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$', examples: ['en', 'fr-CA'] })
+
+export const TypeParamsSchema = Type.Object({ apiId: ApiIdSchema })
+export const EntryParamsSchema = Type.Object({ apiId: ApiIdSchema, documentId: Uuid })
+const Version = Type.Integer({ minimum: 1 })
+export const VersionParamsSchema = Type.Object({ apiId: ApiIdSchema, documentId: Uuid, version: Version })
+
+const locale = Type.Optional(Type.Unsafe<string>({ ...LocaleCode, description: 'A localized type\'s locale; the default locale if omitted' }))
+const status = Type.Enum(['draft', 'published'], { default: 'draft', description: 'The draft (default) or the published data' })
+
+export const LocaleQuerySchema = StrictObject({ locale })
+export const ReadQuerySchema = StrictObject({ locale, status })
+export const ListQuerySchema = StrictObject({
+  locale,
+  status,
+  page: Type.Integer({ minimum: 1, default: 1 }),
+  pageSize: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
+})
+export const UpdateQuerySchema = StrictObject({
+  locale,
+  from: Type.Optional(Type.Unsafe<string>({ ...LocaleCode, description: 'Creating a locale: start from this locale\'s content' })),
+})
+export const CompareQuerySchema = StrictObject({ locale, from: Version, to: Version })
+
+const EntryData = Type.Record(Type.String(), Type.Unknown(), {
+  description: 'The entry\'s fields, as its content type defines them (see the `EntryData.<apiId>` schemas)',
+})
+
+export const EntryBodySchema = StrictObject({
+  data: EntryData,
+  version: Type.Optional(Type.Integer({ minimum: 1, description: 'The version you last read (or send If-Match): a stale one answers 412' })),
+})
+export type EntryBody = Static<typeof EntryBodySchema>
+
+export const EntrySchema = Type.Object(
+  {
+    documentId: Type.String(),
+    locale: Type.String(),
+    status: Type.Enum(['draft', 'published', 'modified'], { description: 'modified: published, with newer draft changes' }),
+    version: Type.Integer({ description: 'Goes up with every change; also the ETag' }),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+    publishedAt: Type.Union([DateTime, Type.Null()]),
+    createdBy: Type.Union([Type.String(), Type.Null()]),
+    updatedBy: Type.Union([Type.String(), Type.Null()]),
+  },
+  { $id: 'Entry', title: 'Entry', additionalProperties: true, description: 'An entry: its fields and these' },
+)
+
+export const EntryVersionSchema = Type.Object({
+  version: Type.Integer(),
+  action: Type.Enum(['create', 'update', 'publish', 'unpublish', 'discard', 'restore']),
+  changed: Type.Array(Type.String(), { description: 'The fields this change changed' }),
+  createdById: Type.Union([Type.String(), Type.Null()]),
+  createdAt: DateTime,
+})
+
+export const EntryVersionWithDataSchema = Type.Object({
+  ...EntryVersionSchema.properties,
+  data: Type.Object({}, { additionalProperties: true }),
+})
+
+export const ComparisonSchema = Type.Object({
+  from: Type.Integer(),
+  to: Type.Integer(),
+  changes: Type.Array(Type.Object({ field: Type.String(), from: Type.Unknown(), to: Type.Unknown() })),
+})

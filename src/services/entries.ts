@@ -1,0 +1,632 @@
+import { isDeepStrictEqual } from 'node:util'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError, withDetails } from '../errors.js'
+import { type Entry, Prisma } from '../generated/prisma/client.js'
+import type { FieldDefinition } from '../schemas/content-model.js'
+import { assertWritableFields, type Grant, type Principal, readableFields } from './access-control.js'
+import { type Data, idsOf, mapData } from './content-data.js'
+import { type Actor, audit } from './audit.js'
+import { lockEntries } from './content-model.js'
+import type { Components, Problem, ValidationMode } from './content-schema.js'
+import { markdownToBlocks } from './richtext.js'
+
+type Transaction = Prisma.TransactionClient
+type TypeRow = Awaited<ReturnType<FastifyInstance['contentModel']['getType']>>
+export type EntryState = 'draft' | 'published' | 'modified'
+export type EntryStatus = 'draft' | 'published'
+type Fields = readonly FieldDefinition[]
+type Json = Prisma.InputJsonValue
+
+/** An entry variant: its document and locale. */
+interface Where {
+  locale: string
+  documentId: string
+}
+
+/** What a request may do with a content type's entries. */
+export interface Scope {
+  apiId: string
+  grant: Grant
+  actor: Actor
+  rules: Principal['rules']
+}
+
+/** An entry variant is named by its document id and, in a localized type, its locale. */
+export interface Target {
+  documentId: string
+  locale?: string
+  /** The version the caller last saw (`If-Match` or the body's `version`): a stale one is refused. */
+  expected?: number
+}
+
+export function stateOf(entry: Pick<Entry, 'version' | 'publishedVersion'>): EntryState {
+  if (entry.publishedVersion === null) return 'draft'
+  return entry.publishedVersion === entry.version ? 'published' : 'modified'
+}
+
+/** A URL-safe slug of a text: `Héllo, World!` → `hello-world`. */
+export function slugify(text: string, maxLength = 200): string {
+  return text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, maxLength)
+    .replace(/^-+|-+$/g, '')
+}
+
+function refuse(problems: Problem[], what: string): void {
+  if (problems.length === 0) return
+  throw withDetails(
+    new ValidationError(`${what}: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`),
+    problems.map((p) => ({ in: 'body', path: `/data${p.path === '/' ? '' : p.path}`, message: p.message })),
+  )
+}
+
+function withoutUndefined(data: Data): Data {
+  return Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined))
+}
+
+function json(data: Data): Prisma.InputJsonValue {
+  return data as Prisma.InputJsonValue
+}
+
+/** The top-level fields whose values differ between two versions of data. */
+export function changedFields(before: Data, after: Data): string[] {
+  const names = new Set([...Object.keys(before), ...Object.keys(after)])
+  return [...names].filter((name) => !isDeepStrictEqual(before[name], after[name])).sort()
+}
+
+/**
+ * Entries of the content types, as the management API serves them to editors. One row per
+ * document and locale holds the draft and, once published, the published data; every change
+ * is checked against the content type, raises the version, is recorded as an entry version and
+ * in the audit log, all in one transaction.
+ */
+function createEntries(app: FastifyInstance) {
+  const { prisma, config, contentModel } = app
+
+  async function componentsOf(tx: Transaction): Promise<Components> {
+    const rows = await tx.component.findMany({ select: { uid: true, fields: true } })
+    return new Map(rows.map((c) => [c.uid, c.fields as unknown as FieldDefinition[]]))
+  }
+
+  function fieldsOf(type: TypeRow): FieldDefinition[] {
+    return type.fields as unknown as FieldDefinition[]
+  }
+
+  /** The locale of a request: the default unless the type is localized and one is asked for. */
+  async function localeOf(tx: Transaction, type: TypeRow, requested: string | undefined): Promise<string> {
+    if (type.localized && requested !== undefined) {
+      const locale = await tx.locale.findUnique({ where: { code: requested } })
+      if (locale !== null) return locale.code
+      const known = await tx.locale.findMany({ orderBy: { code: 'asc' }, select: { code: true } })
+      const allowed = known.map((l) => l.code)
+      throw withDetails(new ValidationError(`No locale "${requested}"`), [
+        { in: 'querystring', path: '/locale', message: `must be one of ${allowed.join(', ')}`, allowed },
+      ])
+    }
+    const fallback = await tx.locale.findFirstOrThrow({ where: { isDefault: true } })
+    return fallback.code
+  }
+
+  /**
+   * Writes of a type's entries take turns (so two saves cannot both pass a unique check), also
+   * with changes of its definition: read again under the lock, the definition is the one that
+   * holds until the write commits.
+   */
+  async function locked(tx: Transaction, type: TypeRow): Promise<TypeRow> {
+    await lockEntries(tx, type.id)
+    const current = await tx.contentType.findUnique({ where: { id: type.id } })
+    if (current === null) throw new NotFoundError(`No content type "${type.apiId}"`)
+    return current
+  }
+
+  /** Markdown given for a rich-text field becomes blocks; null clears a top-level field. */
+  function normalise(data: Data, fields: readonly FieldDefinition[], components: Components): Data {
+    const converted = mapData(data, fields, components, (field, value) =>
+      field.type === 'richtext' && typeof value === 'string' ? markdownToBlocks(value) : value)
+    return Object.fromEntries(Object.entries(converted).filter(([, value]) => value !== null))
+  }
+
+  /** The fields compared for uniqueness: unique ones and UIDs, at the top level. */
+  function uniqueFields(type: TypeRow): FieldDefinition[] {
+    return fieldsOf(type).filter((f) => f.unique === true || f.type === 'uid')
+  }
+
+  /** Whether another entry of the type (in the locale) holds the value in its draft or published data. */
+  async function taken(tx: Transaction, type: TypeRow, where: Where, status: EntryStatus, field: string, value: Json) {
+    const other = await tx.entry.findFirst({
+      where: {
+        contentTypeId: type.id,
+        ...(type.localized ? { locale: where.locale } : {}),
+        documentId: { not: where.documentId },
+        [status]: { path: [field], equals: value },
+      },
+      select: { documentId: true },
+    })
+    return other?.documentId
+  }
+
+  /** An empty UID field is made from its target field, numbered until it is free. */
+  async function generateUids(tx: Transaction, type: TypeRow, where: Where, data: Data): Promise<Data> {
+    const result = { ...data }
+    for (const field of fieldsOf(type)) {
+      if (field.type !== 'uid' || field.targetField === undefined || result[field.name] !== undefined) continue
+      const source = result[field.targetField]
+      const base = typeof source === 'string' ? slugify(source, field.maxLength ?? 200) : ''
+      if (base === '') continue
+      let candidate = base
+      for (let n = 2; await taken(tx, type, where, 'draft', field.name, candidate) !== undefined; n++) {
+        candidate = `${base}-${n}`
+      }
+      result[field.name] = candidate
+    }
+    return result
+  }
+
+  async function uniqueProblems(tx: Transaction, type: TypeRow, where: Where, status: EntryStatus, data: Data) {
+    const problems: Problem[] = []
+    for (const field of uniqueFields(type)) {
+      // Null is never stored: normalise() drops it.
+      const value = data[field.name] as Json | undefined
+      if (value === undefined) continue
+      const holder = await taken(tx, type, where, status, field.name, value)
+      if (holder !== undefined) {
+        problems.push({ path: `/${field.name}`, message: `must be unique: ${status === 'draft' ? 'a draft' : 'a published entry'} (${holder}) has this value` })
+      }
+    }
+    return problems
+  }
+
+  /** Relations must point at existing documents of their target type (published or not). */
+  async function relationProblems(tx: Transaction, data: Data, fields: Fields, components: Components) {
+    const wanted: { target: string, id: string, path: string }[] = []
+    mapData(data, fields, components, (field, value, path) => {
+      if (field.type === 'relation') idsOf(value).forEach((id) => wanted.push({ target: field.target, id, path }))
+      return value
+    })
+    if (wanted.length === 0) return []
+    const found = await tx.entry.findMany({
+      where: { documentId: { in: [...new Set(wanted.map((w) => w.id))] } },
+      select: { documentId: true, contentType: { select: { apiId: true } } },
+      distinct: ['documentId'],
+    })
+    const existing = new Set(found.map((e) => `${e.contentType.apiId} ${e.documentId}`))
+    return wanted
+      .filter((w) => !existing.has(`${w.target} ${w.id}`))
+      .map((w) => ({ path: w.path, message: `there is no "${w.target}" entry ${w.id}` }))
+  }
+
+  /**
+   * Checks data for saving (draft mode, or publish mode where saving publishes) or publishing:
+   * the content type's validator, then relations and unique values.
+   */
+  async function check(
+    tx: Transaction,
+    type: TypeRow,
+    components: Components,
+    mode: ValidationMode,
+    data: Data,
+    at: Where,
+  ) {
+    const fields = fieldsOf(type)
+    const { problems } = contentModel.check(fields, components, mode, data)
+    refuse(problems, mode === 'draft' ? 'Invalid data' : 'Cannot publish')
+    const status: EntryStatus = mode === 'draft' && type.draftAndPublish ? 'draft' : 'published'
+    refuse([
+      ...await relationProblems(tx, data, fields, components),
+      ...await uniqueProblems(tx, type, at, status, data),
+      // Saving without draft & publish publishes: unique among both.
+      ...(status === 'published' && !type.draftAndPublish ? await uniqueProblems(tx, type, at, 'draft', data) : []),
+    ], mode === 'draft' ? 'Invalid data' : 'Cannot publish')
+  }
+
+  async function record(tx: Transaction, entry: Entry, action: Prisma.EntryVersionCreateInput['action'], data: Data, changed: string[], actor: Actor, apiId: string) {
+    await tx.entryVersion.create({
+      data: { entryId: entry.id, version: entry.version, action, data: json(data), changed, createdById: actor.userId },
+    })
+    const oldest = entry.version - config.GUDANG_ENTRY_VERSIONS
+    await tx.entryVersion.deleteMany({ where: { entryId: entry.id, version: { lte: oldest } } })
+    await audit(tx, {
+      action: `entry.${action}`,
+      subject: `content:${apiId}`,
+      actor,
+      details: { documentId: entry.documentId, locale: entry.locale, version: entry.version, changed },
+    })
+  }
+
+  /** The variant a request names, locked for the change; a stale expected version is refused. */
+  async function findForChange(tx: Transaction, type: TypeRow, scope: Scope, target: Target) {
+    const entry = await find(tx, type, scope, target)
+    await tx.$queryRaw`SELECT 1 FROM entries WHERE id = ${entry.id}::uuid FOR UPDATE`
+    const current = await tx.entry.findUniqueOrThrow({ where: { id: entry.id } })
+    if (target.expected !== undefined && target.expected !== current.version) {
+      throw withDetails(
+        new PreconditionFailedError(`The entry has changed: version ${current.version}, not ${target.expected}`),
+        { version: current.version },
+      )
+    }
+    return current
+  }
+
+  async function find(tx: Transaction, type: TypeRow, scope: Scope, target: Target) {
+    const locale = await localeOf(tx, type, target.locale)
+    const entry = await tx.entry.findFirst({
+      where: {
+        contentTypeId: type.id,
+        documentId: target.documentId,
+        ...(type.localized ? { locale } : {}),
+        ...scope.grant.where,
+      },
+    })
+    if (entry === null) throw new NotFoundError(`No "${type.apiId}" entry ${target.documentId}${type.localized ? ` in ${locale}` : ''}`)
+    return entry
+  }
+
+  function needsDraftAndPublish(type: TypeRow): void {
+    if (!type.draftAndPublish) throw new ConflictError(`"${type.apiId}" has no draft & publish: saving publishes`)
+  }
+
+  function defaultsOf(type: TypeRow): Data {
+    return Object.fromEntries(fieldsOf(type).flatMap((f) => ('default' in f && f.default !== undefined ? [[f.name, f.default]] : [])))
+  }
+
+  /** Shared (not localized) fields of a localized type. */
+  function sharedFields(type: TypeRow): string[] {
+    return type.localized ? fieldsOf(type).filter((f) => f.localized === false).map((f) => f.name) : []
+  }
+
+  /** Writes new draft data (and published, without draft & publish), records the version and shares shared fields. */
+  async function save(tx: Transaction, type: TypeRow, scope: Scope, current: Entry, next: Data, action: 'update' | 'restore') {
+    const components = await componentsOf(tx)
+    let data = normalise(next, fieldsOf(type), components)
+    data = await generateUids(tx, type, current, data)
+    await check(tx, type, components, type.draftAndPublish ? 'draft' : 'publish', data, current)
+    const changed = changedFields(current.draft as Data, data)
+    if (changed.length === 0) return current
+    const entry = await write(tx, type, current, data, scope.actor)
+    await record(tx, entry, action, data, changed, scope.actor, type.apiId)
+    await share(tx, type, scope, entry, changed)
+    return entry
+  }
+
+  /** The shared fields among `changed` take the entry's values in the document's other locales. */
+  async function share(tx: Transaction, type: TypeRow, scope: Scope, entry: Entry, changed: string[]) {
+    const shared = changed.filter((name) => sharedFields(type).includes(name))
+    if (shared.length === 0) return
+    const data = entry.draft as Data
+    const siblings = await tx.entry.findMany({ where: { documentId: entry.documentId, id: { not: entry.id } } })
+    for (const sibling of siblings) {
+      const values = Object.fromEntries(shared.map((name) => [name, data[name]]))
+      const merged = withoutUndefined({ ...(sibling.draft as Data), ...values })
+      const updated = await write(tx, type, sibling, merged, scope.actor)
+      await record(tx, updated, 'update', merged, shared, scope.actor, type.apiId)
+    }
+  }
+
+  async function write(tx: Transaction, type: TypeRow, current: Entry, data: Data, actor: Actor) {
+    const version = current.version + 1
+    return tx.entry.update({
+      where: { id: current.id },
+      data: {
+        draft: json(data),
+        version,
+        updatedById: actor.userId ?? null,
+        ...(type.draftAndPublish ? {} : { published: json(data), publishedVersion: version, publishedAt: new Date() }),
+      },
+    })
+  }
+
+  /** A locale a document does not have yet, when the request names one it may create. */
+  async function newVariant(tx: Transaction, type: TypeRow, scope: Scope, target: Target & { from?: string }) {
+    const locale = await localeOf(tx, type, target.locale)
+    const { documentId } = target
+    const variants = await tx.entry.findMany({ where: { contentTypeId: type.id, documentId, ...scope.grant.where } })
+    if (variants.length === 0 || variants.some((v) => v.locale === locale)) return undefined
+    const from = target.from === undefined ? undefined : variants.find((v) => v.locale === target.from)
+    if (target.from !== undefined && from === undefined) {
+      throw new NotFoundError(`No "${type.apiId}" entry ${target.documentId} in ${target.from} to start from`)
+    }
+    return { locale, documentId: target.documentId, sibling: variants[0] as Entry, from }
+  }
+
+  async function createVariant(
+    tx: Transaction,
+    type: TypeRow,
+    scope: Scope,
+    variant: { locale: string, documentId: string, sibling: Entry, from: Entry | undefined },
+    input: Data,
+  ) {
+    const { locale, documentId, sibling, from } = variant
+    const siblingData = sibling.draft as Data
+    const shared = withoutUndefined(Object.fromEntries(sharedFields(type).map((name) => [name, siblingData[name]])))
+    const start = { ...((from?.draft ?? {}) as Data), ...shared, ...input }
+    // A UID is unique per locale: one copied from another locale is made anew.
+    const uids = fieldsOf(type).filter((f) => f.type === 'uid' && !(f.name in input)).map((f) => f.name)
+    const data = Object.fromEntries(Object.entries(start).filter(([name]) => !uids.includes(name)))
+    const entry = await insert(tx, type, scope, { locale, documentId }, data)
+    // Shared fields given for the new locale are the document's: the other locales take them too.
+    await share(tx, type, scope, entry, changedFields(siblingData, entry.draft as Data))
+    return entry
+  }
+
+  /** A new entry variant, checked, with its first version. */
+  async function insert(tx: Transaction, type: TypeRow, scope: Scope, where: Where, start: Data) {
+    const components = await componentsOf(tx)
+    let data = normalise(start, fieldsOf(type), components)
+    data = await generateUids(tx, type, where, data)
+    await check(tx, type, components, type.draftAndPublish ? 'draft' : 'publish', data, where)
+    const entry = await tx.entry.create({
+      data: {
+        ...where,
+        contentTypeId: type.id,
+        draft: json(data),
+        ...(type.draftAndPublish ? {} : { published: json(data), publishedVersion: 1, publishedAt: new Date() }),
+        createdById: scope.actor.userId,
+        updatedById: scope.actor.userId,
+      },
+    })
+    await record(tx, entry, 'create', data, Object.keys(data).sort(), scope.actor, type.apiId)
+    return entry
+  }
+
+  async function versionOf(tx: Transaction, entry: Entry, version: number) {
+    const found = await tx.entryVersion.findUnique({ where: { entryId_version: { entryId: entry.id, version } } })
+    if (found === null) throw new NotFoundError(`Entry ${entry.documentId} has no version ${version}`)
+    return { ...found, data: found.data as Data }
+  }
+
+  return {
+    /** An entry as an editor sees it: the draft, or the published data; only the fields the grant lets them read. */
+    present(entry: Entry, status: EntryStatus, grant: Grant) {
+      const data = (status === 'published' ? entry.published : entry.draft) as Data
+      return {
+        ...readableFields(grant, data),
+        documentId: entry.documentId,
+        locale: entry.locale,
+        status: stateOf(entry),
+        version: entry.version,
+        createdAt: entry.createdAt,
+        updatedAt: entry.updatedAt,
+        publishedAt: entry.publishedAt,
+        createdBy: entry.createdById,
+        updatedBy: entry.updatedById,
+      }
+    },
+
+    async create(scope: Scope, input: { locale?: string, data: Data }) {
+      assertWritableFields(scope.grant, input.data)
+      const known = await contentModel.getType(scope.apiId, scope.rules)
+      return prisma.$transaction(async (tx) => {
+        const type = await locked(tx, known)
+        if (type.kind === 'single') throw new ConflictError(`"${type.apiId}" is a single type: save its entry with PUT …/entry`)
+        const locale = await localeOf(tx, type, input.locale)
+        const where = { locale, documentId: crypto.randomUUID() }
+        return insert(tx, type, scope, where, { ...defaultsOf(type), ...input.data })
+      })
+    },
+
+    async get(scope: Scope, target: Target) {
+      const type = await contentModel.getType(scope.apiId, scope.rules)
+      return find(prisma, type, scope, target)
+    },
+
+    /** The single type's one entry, in a locale. */
+    async single(scope: Scope, locale: string | undefined) {
+      const type = await contentModel.getType(scope.apiId, scope.rules)
+      if (type.kind !== 'single') throw new ConflictError(`"${type.apiId}" is a collection type`)
+      const code = await localeOf(prisma, type, locale)
+      const entry = await prisma.entry.findFirst({
+        where: { contentTypeId: type.id, ...(type.localized ? { locale: code } : {}), ...scope.grant.where },
+      })
+      if (entry === null) throw new NotFoundError(`"${type.apiId}" has no entry yet${type.localized ? ` in ${code}` : ''}`)
+      return entry
+    },
+
+    async list(scope: Scope, query: { locale?: string, page: number, pageSize: number }) {
+      const type = await contentModel.getType(scope.apiId, scope.rules)
+      const locale = await localeOf(prisma, type, query.locale)
+      const where = { contentTypeId: type.id, ...(type.localized ? { locale } : {}), ...scope.grant.where }
+      const [rows, total] = await prisma.$transaction([
+        prisma.entry.findMany({
+          where,
+          orderBy: [{ updatedAt: 'desc' }, { id: 'asc' }],
+          skip: (query.page - 1) * query.pageSize,
+          take: query.pageSize,
+        }),
+        prisma.entry.count({ where }),
+      ])
+      return { rows, total }
+    },
+
+    /**
+     * Saves fields into the draft (with draft & publish; otherwise into what readers see): the
+     * fields given replace theirs, null clears one, the others stay. In a localized type, a
+     * locale the document does not have yet is created, from `from`'s content if asked, and
+     * shared fields (not localized) are saved into every locale.
+     */
+    async update(scope: Scope, target: Target & { from?: string }, input: Data) {
+      assertWritableFields(scope.grant, input)
+      const known = await contentModel.getType(scope.apiId, scope.rules)
+      return prisma.$transaction(async (tx) => {
+        const type = await locked(tx, known)
+        const variant = type.localized ? await newVariant(tx, type, scope, target) : undefined
+        if (variant !== undefined) return createVariant(tx, type, scope, variant, input)
+        const current = await findForChange(tx, type, scope, target)
+        return save(tx, type, scope, current, { ...(current.draft as Data), ...input }, 'update')
+      })
+    },
+
+    /** Saves the one entry of a single type: the first save creates it (or its locale). */
+    async saveSingle(scope: Scope, target: { locale?: string, expected?: number }, input: Data) {
+      assertWritableFields(scope.grant, input)
+      const known = await contentModel.getType(scope.apiId, scope.rules)
+      return prisma.$transaction(async (tx) => {
+        const type = await locked(tx, known)
+        if (type.kind !== 'single') throw new ConflictError(`"${type.apiId}" is a collection type`)
+        const locale = await localeOf(tx, type, target.locale)
+        const any = await tx.entry.findFirst({ where: { contentTypeId: type.id, ...scope.grant.where }, orderBy: { createdAt: 'asc' } })
+        if (any === null) {
+          if (await tx.entry.count({ where: { contentTypeId: type.id } }) > 0) throw new ConflictError(`"${type.apiId}" has its entry: you may not change it`)
+          return insert(tx, type, scope, { locale, documentId: crypto.randomUUID() }, { ...defaultsOf(type), ...input })
+        }
+        const { documentId } = any
+        const current = await tx.entry.findFirst({ where: { documentId, ...(type.localized ? { locale } : {}) } })
+        const variant = { locale, documentId, sibling: any, from: undefined }
+        if (current === null) return createVariant(tx, type, scope, variant, input)
+        const entry = await findForChange(tx, type, scope, { documentId, locale, expected: target.expected })
+        return save(tx, type, scope, entry, { ...(entry.draft as Data), ...input }, 'update')
+      })
+    },
+
+    async remove(scope: Scope, target: Target) {
+      const known = await contentModel.getType(scope.apiId, scope.rules)
+      await prisma.$transaction(async (tx) => {
+        const type = await locked(tx, known)
+        const locale = target.locale === undefined ? undefined : await localeOf(tx, type, target.locale)
+        const { documentId } = target
+        const inLocale = locale !== undefined && type.localized ? { locale } : {}
+        const where = { contentTypeId: type.id, documentId, ...inLocale, ...scope.grant.where }
+        const rows = await tx.entry.findMany({ where })
+        if (rows.length === 0) throw new NotFoundError(`No "${type.apiId}" entry ${target.documentId}`)
+        for (const row of target.expected === undefined ? [] : rows) {
+          await findForChange(tx, type, scope, { ...target, locale: row.locale })
+        }
+        await tx.entry.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } })
+        for (const row of rows) {
+          await audit(tx, {
+            action: 'entry.delete',
+            subject: `content:${type.apiId}`,
+            actor: scope.actor,
+            details: { documentId: row.documentId, locale: row.locale, version: row.version },
+          })
+        }
+      })
+    },
+
+    /** The versions of an entry variant, newest first, without their data. */
+    async versions(scope: Scope, target: Target) {
+      const type = await contentModel.getType(scope.apiId, scope.rules)
+      const entry = await find(prisma, type, scope, target)
+      return prisma.entryVersion.findMany({
+        where: { entryId: entry.id },
+        orderBy: { version: 'desc' },
+        select: { version: true, action: true, changed: true, createdById: true, createdAt: true },
+      })
+    },
+
+    async version(scope: Scope, target: Target, version: number) {
+      const type = await contentModel.getType(scope.apiId, scope.rules)
+      const entry = await find(prisma, type, scope, target)
+      const found = await versionOf(prisma, entry, version)
+      return { ...found, data: readableFields(scope.grant, found.data) }
+    },
+
+    /** A field-level diff of two versions. */
+    async compare(scope: Scope, target: Target, from: number, to: number) {
+      const type = await contentModel.getType(scope.apiId, scope.rules)
+      const entry = await find(prisma, type, scope, target)
+      const before = readableFields(scope.grant, (await versionOf(prisma, entry, from)).data)
+      const after = readableFields(scope.grant, (await versionOf(prisma, entry, to)).data)
+      const changes = changedFields(before, after).map((field) => ({
+        field, from: before[field] ?? null, to: after[field] ?? null,
+      }))
+      return { from, to, changes }
+    },
+
+    /** A version's data becomes the draft again, exactly (checked against the model as it is now). */
+    async restore(scope: Scope, target: Target, version: number) {
+      const known = await contentModel.getType(scope.apiId, scope.rules)
+      return prisma.$transaction(async (tx) => {
+        const type = await locked(tx, known)
+        const current = await findForChange(tx, type, scope, target)
+        const { data } = await versionOf(tx, current, version)
+        const changed = changedFields(current.draft as Data, data)
+        assertWritableFields(scope.grant, Object.fromEntries(changed.map((f) => [f, true])))
+        return save(tx, type, scope, current, data, 'restore')
+      })
+    },
+
+    async publish(scope: Scope, target: Target) {
+      const known = await contentModel.getType(scope.apiId, scope.rules)
+      return prisma.$transaction(async (tx) => {
+        const type = await locked(tx, known)
+        needsDraftAndPublish(type)
+        const current = await findForChange(tx, type, scope, target)
+        if (stateOf(current) === 'published') return current
+        const components = await componentsOf(tx)
+        const data = current.draft as Data
+        await check(tx, type, components, 'publish', data, current)
+        const version = current.version + 1
+        const entry = await tx.entry.update({
+          where: { id: current.id },
+          data: {
+            published: json(data),
+            version,
+            publishedVersion: version,
+            publishedAt: new Date(),
+            updatedById: scope.actor.userId ?? null,
+          },
+        })
+        await record(tx, entry, 'publish', data, changedFields((current.published ?? {}) as Data, data), scope.actor, type.apiId)
+        return entry
+      })
+    },
+
+    async unpublish(scope: Scope, target: Target) {
+      const known = await contentModel.getType(scope.apiId, scope.rules)
+      return prisma.$transaction(async (tx) => {
+        const type = await locked(tx, known)
+        needsDraftAndPublish(type)
+        const current = await findForChange(tx, type, scope, target)
+        if (current.published === null) return current
+        const entry = await tx.entry.update({
+          where: { id: current.id },
+          data: {
+            published: Prisma.DbNull,
+            version: current.version + 1,
+            publishedVersion: null,
+            publishedAt: null,
+            updatedById: scope.actor.userId ?? null,
+          },
+        })
+        await record(tx, entry, 'unpublish', current.draft as Data, [], scope.actor, type.apiId)
+        return entry
+      })
+    },
+
+    /** The draft goes back to what is published. */
+    async discard(scope: Scope, target: Target) {
+      const known = await contentModel.getType(scope.apiId, scope.rules)
+      return prisma.$transaction(async (tx) => {
+        const type = await locked(tx, known)
+        needsDraftAndPublish(type)
+        const current = await findForChange(tx, type, scope, target)
+        if (current.published === null) throw new ConflictError('The entry was never published: there is nothing to go back to')
+        if (stateOf(current) === 'published') return current
+        const data = current.published as Data
+        const version = current.version + 1
+        const entry = await tx.entry.update({
+          where: { id: current.id },
+          data: { draft: json(data), version, publishedVersion: version, updatedById: scope.actor.userId ?? null },
+        })
+        await record(tx, entry, 'discard', data, changedFields(current.draft as Data, data), scope.actor, type.apiId)
+        return entry
+      })
+    },
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    entries: ReturnType<typeof createEntries>
+  }
+}
+
+async function entriesPlugin(app: FastifyInstance): Promise<void> {
+  app.decorate('entries', createEntries(app))
+}
+
+export default fp(entriesPlugin, { name: 'entries', dependencies: ['prisma', 'content-model'] })
