@@ -32,6 +32,7 @@ import auditLog from './services/audit.js'
 import contentModel from './services/content-model.js'
 import entries from './services/entries.js'
 import locales from './services/locales.js'
+import scheduler from './services/scheduler.js'
 import healthService from './services/health.js'
 import roles from './services/roles.js'
 import sessions from './services/sessions.js'
@@ -112,6 +113,7 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   app.register(contentModel)
   app.register(entries)
   app.register(locales)
+  app.register(scheduler)
 
   app.register(healthRoutes, { prefix: '/health' })
   app.register(authRoutes, { prefix: '/auth' })

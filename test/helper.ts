@@ -38,7 +38,8 @@ export async function testDatabase(
 }
 
 export function testConfig(values: Record<string, unknown> = {}): Config {
-  return loadConfig({ values: { LOG_LEVEL: 'silent', ...values }, fromEnvironment: false })
+  // The scheduler's timer runs only where a test asks for it (GUDANG_SCHEDULER_INTERVAL).
+  return loadConfig({ values: { LOG_LEVEL: 'silent', GUDANG_SCHEDULER_INTERVAL: 0, ...values }, fromEnvironment: false })
 }
 
 /**

@@ -11,9 +11,12 @@ import {
   EntryParamsSchema,
   EntryVersionSchema,
   EntryVersionWithDataSchema,
+  JobParamsSchema,
   ListQuerySchema,
   LocaleQuerySchema,
   ReadQuerySchema,
+  ScheduleBodySchema,
+  ScheduledJobSchema,
   TypeParamsSchema,
   UpdateQuerySchema,
   VersionParamsSchema,
@@ -307,6 +310,65 @@ const entries: FastifyPluginAsyncTypebox = async (app) => {
       const { locale } = request.query
       const target = { locale, expected: expectedVersion(request, request.body) }
       return send(reply, await app.entries.saveSingle(scopeOf(request), target, request.body.data))
+    },
+  )
+
+  app.post(
+    '/content-types/:apiId/entries/:documentId/schedule',
+    {
+      config: content('publish'),
+      schema: {
+        tags,
+        summary: 'Schedule a publish or an unpublish',
+        description: 'At `at`, the scheduler of one server instance runs it (as `publish` or `unpublish` would; a '
+          + 'draft that does not pass publishing fails the job, which says why). A pending job of the same action is replaced.',
+        params: EntryParamsSchema,
+        querystring: LocaleQuerySchema,
+        body: ScheduleBodySchema,
+        response: { 201: Item(ScheduledJobSchema), ...errorResponses(400, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const target = { documentId: request.params.documentId, locale: request.query.locale }
+      const input = { action: request.body.action, at: new Date(request.body.at) }
+      return reply.status(201).send({ data: await app.scheduler.schedule(scopeOf(request), target, input) })
+    },
+  )
+
+  app.get(
+    '/content-types/:apiId/entries/:documentId/schedule',
+    {
+      config: content('read'),
+      schema: {
+        tags,
+        summary: 'The scheduled jobs of an entry, latest first, with what became of them',
+        params: EntryParamsSchema,
+        querystring: LocaleQuerySchema,
+        response: { 200: Type.Object({ data: Type.Array(ScheduledJobSchema) }), ...errorResponses(404) },
+      },
+    },
+    async (request) => {
+      const target = { documentId: request.params.documentId, locale: request.query.locale }
+      return { data: await app.scheduler.list(scopeOf(request), target) }
+    },
+  )
+
+  app.delete(
+    '/content-types/:apiId/entries/:documentId/schedule/:jobId',
+    {
+      config: content('publish'),
+      schema: {
+        tags,
+        summary: 'Cancel a pending scheduled job',
+        params: JobParamsSchema,
+        querystring: LocaleQuerySchema,
+        response: { 204: Type.Null(), ...errorResponses(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const target = { documentId: request.params.documentId, locale: request.query.locale }
+      await app.scheduler.cancel(scopeOf(request), target, request.params.jobId)
+      return reply.status(204).send(null)
     },
   )
 }

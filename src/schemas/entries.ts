@@ -71,3 +71,22 @@ export const ComparisonSchema = Type.Object({
   to: Type.Integer(),
   changes: Type.Array(Type.Object({ field: Type.String(), from: Type.Unknown(), to: Type.Unknown() })),
 })
+
+export const JobParamsSchema = Type.Object({ apiId: ApiIdSchema, documentId: Uuid, jobId: Uuid })
+
+export const ScheduleBodySchema = StrictObject({
+  action: Type.Enum(['publish', 'unpublish']),
+  at: Type.Unsafe<string>({ type: 'string', format: 'date-time', description: 'When, in the future (ISO 8601)' }),
+})
+
+export const ScheduledJobSchema = Type.Object({
+  id: Type.String(),
+  action: Type.Enum(['publish', 'unpublish']),
+  runAt: DateTime,
+  status: Type.Enum(['pending', 'running', 'done', 'failed', 'cancelled']),
+  attempts: Type.Integer(),
+  error: Type.Union([Type.String(), Type.Null()], { description: 'Why a failed job failed' }),
+  createdById: Type.Union([Type.String(), Type.Null()]),
+  createdAt: DateTime,
+  finishedAt: Type.Union([DateTime, Type.Null()]),
+})

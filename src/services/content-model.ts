@@ -224,7 +224,8 @@ function createContentModel(app: FastifyInstance) {
             publishCheck.problems.forEach((p) => invalid.push({ ...where, ...p }))
           }
         }
-        const changed = (['draft', 'published'] as const).some((status) => JSON.stringify(migrated[status] ?? null) !== JSON.stringify(row[status]))
+        // Compared as values: the database does not keep the order of an object's keys.
+        const changed = (['draft', 'published'] as const).some((status) => !isDeepStrictEqual(migrated[status] ?? null, row[status]))
         if (apply && changed) {
           await tx.entry.update({
             where: { id: row.id },

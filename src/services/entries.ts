@@ -155,11 +155,14 @@ function createEntries(app: FastifyInstance) {
     for (const field of fieldsOf(type)) {
       if (field.type !== 'uid' || field.targetField === undefined || result[field.name] !== undefined) continue
       const source = result[field.targetField]
-      const base = typeof source === 'string' ? slugify(source, field.maxLength ?? 200) : ''
+      const maxLength = field.maxLength ?? 200
+      const base = typeof source === 'string' ? slugify(source, maxLength) : ''
       if (base === '') continue
       let candidate = base
       for (let n = 2; await taken(tx, type, where, 'draft', field.name, candidate) !== undefined; n++) {
-        candidate = `${base}-${n}`
+        // The number fits within the maximum length: a UID made here must also pass publishing.
+        const suffix = `-${n}`
+        candidate = `${base.slice(0, Math.max(maxLength - suffix.length, 1)).replace(/-+$/, '')}${suffix}`
       }
       result[field.name] = candidate
     }
@@ -215,11 +218,13 @@ function createEntries(app: FastifyInstance) {
     const { problems } = contentModel.check(fields, components, mode, data)
     refuse(problems, mode === 'draft' ? 'Invalid data' : 'Cannot publish')
     const status: EntryStatus = mode === 'draft' && type.draftAndPublish ? 'draft' : 'published'
+    const unique = await uniqueProblems(tx, type, at, status, data)
+    // Saving without draft & publish publishes: unique among both, each field told once.
+    const amongDrafts = status === 'published' && !type.draftAndPublish ? await uniqueProblems(tx, type, at, 'draft', data) : []
     refuse([
       ...await relationProblems(tx, data, fields, components),
-      ...await uniqueProblems(tx, type, at, status, data),
-      // Saving without draft & publish publishes: unique among both.
-      ...(status === 'published' && !type.draftAndPublish ? await uniqueProblems(tx, type, at, 'draft', data) : []),
+      ...unique,
+      ...amongDrafts.filter((p) => !unique.some((u) => u.path === p.path)),
     ], mode === 'draft' ? 'Invalid data' : 'Cannot publish')
   }
 
@@ -495,6 +500,11 @@ function createEntries(app: FastifyInstance) {
           await findForChange(tx, type, scope, { ...target, locale: row.locale })
         }
         await tx.entry.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } })
+        // What was scheduled for them will not happen.
+        await tx.scheduledJob.updateMany({
+          where: { status: 'pending', OR: rows.map((r) => ({ documentId: r.documentId, locale: r.locale })) },
+          data: { status: 'cancelled', finishedAt: new Date() },
+        })
         for (const row of rows) {
           await audit(tx, {
             action: 'entry.delete',
