@@ -5,6 +5,7 @@ import { ForbiddenError, UnauthenticatedError } from '../../src/errors.js'
 import type { Entry } from '../../src/generated/prisma/client.js'
 import { Item, Page } from '../../src/schemas/common.js'
 import {
+  BulkBodySchema,
   ComparisonSchema,
   CompareQuerySchema,
   EntryBodySchema,
@@ -57,9 +58,13 @@ const entries: FastifyPluginAsyncTypebox = async (app) => {
   const EntryRef = Type.Ref('Entry')
   const tags = ['entries']
 
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preHandler', async (request, reply) => {
     if (request.principal.drafts) return
-    if (request.principal.kind === 'anonymous') throw new UnauthenticatedError()
+    if (request.principal.kind === 'anonymous') {
+      // Like every 401: it says how to authenticate.
+      reply.header('www-authenticate', 'Bearer')
+      throw new UnauthenticatedError()
+    }
     throw new ForbiddenError('The management API shows drafts: this token reads published content through /api/content')
   })
 
@@ -371,6 +376,34 @@ const entries: FastifyPluginAsyncTypebox = async (app) => {
       return reply.status(204).send(null)
     },
   )
+
+  const bulk = [
+    ['publish', 'publish', 'publish'],
+    ['unpublish', 'unpublish', 'publish'],
+    ['delete', 'remove', 'delete'],
+  ] as const
+  for (const [name, operation, action] of bulk) {
+    app.post(
+      `/content-types/:apiId/entries/bulk/${name}`,
+      {
+        config: content(action),
+        schema: {
+          tags,
+          summary: `Bulk ${name}: every entry listed, or none`,
+          description: 'In one transaction: if any entry cannot be (missing, invalid, not allowed), nothing changes and the '
+            + 'answer is 400 listing each failure in `details` (`documentId`, `code`, `message`, `details`).',
+          params: TypeParamsSchema,
+          querystring: LocaleQuerySchema,
+          body: BulkBodySchema,
+          response: { 200: Type.Object({ data: Type.Object({ count: Type.Integer() }) }), ...errorResponses(400, 404) },
+        },
+      },
+      async (request) => {
+        const input = { documentIds: request.body.documentIds, locale: request.query.locale }
+        return { data: { count: await app.entries.bulk(scopeOf(request), operation, input) } }
+      },
+    )
+  }
 }
 
 export default entries

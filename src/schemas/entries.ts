@@ -90,3 +90,7 @@ export const ScheduledJobSchema = Type.Object({
   createdAt: DateTime,
   finishedAt: Type.Union([DateTime, Type.Null()]),
 })
+
+export const BulkBodySchema = StrictObject({
+  documentIds: Type.Array(Uuid, { minItems: 1, maxItems: 100, description: 'At most 100 documents' }),
+})

@@ -16,6 +16,7 @@ type TypeRow = Awaited<ReturnType<FastifyInstance['contentModel']['getType']>>
 export type EntryState = 'draft' | 'published' | 'modified'
 export type EntryStatus = 'draft' | 'published'
 type Fields = readonly FieldDefinition[]
+type CodedError = { statusCode?: number, code: string, message: string, details?: unknown }
 type Json = Prisma.InputJsonValue
 
 /** An entry variant: its document and locale. */
@@ -220,7 +221,9 @@ function createEntries(app: FastifyInstance) {
     const status: EntryStatus = mode === 'draft' && type.draftAndPublish ? 'draft' : 'published'
     const unique = await uniqueProblems(tx, type, at, status, data)
     // Saving without draft & publish publishes: unique among both, each field told once.
-    const amongDrafts = status === 'published' && !type.draftAndPublish ? await uniqueProblems(tx, type, at, 'draft', data) : []
+    const amongDrafts = status === 'published' && !type.draftAndPublish
+      ? await uniqueProblems(tx, type, at, 'draft', data)
+      : []
     refuse([
       ...await relationProblems(tx, data, fields, components),
       ...unique,
@@ -383,10 +386,98 @@ function createEntries(app: FastifyInstance) {
     return { ...found, data: found.data as Data }
   }
 
+  /** Runs work on a type's entries in one transaction, holding the type's entry lock. */
+  async function inTransaction<T>(scope: Scope, work: (tx: Transaction, type: TypeRow) => Promise<T>): Promise<T> {
+    const known = await contentModel.getType(scope.apiId, scope.rules)
+    return prisma.$transaction(async (tx) => work(tx, await locked(tx, known)))
+  }
+
+  async function publishIn(tx: Transaction, type: TypeRow, scope: Scope, target: Target): Promise<Entry> {
+    needsDraftAndPublish(type)
+    const current = await findForChange(tx, type, scope, target)
+    if (stateOf(current) === 'published') return current
+    const components = await componentsOf(tx)
+    const data = current.draft as Data
+    await check(tx, type, components, 'publish', data, current)
+    const version = current.version + 1
+    const entry = await tx.entry.update({
+      where: { id: current.id },
+      data: {
+        published: json(data),
+        version,
+        publishedVersion: version,
+        publishedAt: new Date(),
+        updatedById: scope.actor.userId ?? null,
+      },
+    })
+    await record(tx, entry, 'publish', data, changedFields((current.published ?? {}) as Data, data), scope.actor, type.apiId)
+    return entry
+  }
+
+  async function unpublishIn(tx: Transaction, type: TypeRow, scope: Scope, target: Target): Promise<Entry> {
+    needsDraftAndPublish(type)
+    const current = await findForChange(tx, type, scope, target)
+    if (current.published === null) return current
+    const entry = await tx.entry.update({
+      where: { id: current.id },
+      data: {
+        published: Prisma.DbNull,
+        version: current.version + 1,
+        publishedVersion: null,
+        publishedAt: null,
+        updatedById: scope.actor.userId ?? null,
+      },
+    })
+    await record(tx, entry, 'unpublish', current.draft as Data, [], scope.actor, type.apiId)
+    return entry
+  }
+
+  async function discardIn(tx: Transaction, type: TypeRow, scope: Scope, target: Target): Promise<Entry> {
+    needsDraftAndPublish(type)
+    const current = await findForChange(tx, type, scope, target)
+    if (current.published === null) throw new ConflictError('The entry was never published: there is nothing to go back to')
+    if (stateOf(current) === 'published') return current
+    const data = current.published as Data
+    const version = current.version + 1
+    const entry = await tx.entry.update({
+      where: { id: current.id },
+      data: { draft: json(data), version, publishedVersion: version, updatedById: scope.actor.userId ?? null },
+    })
+    await record(tx, entry, 'discard', data, changedFields(current.draft as Data, data), scope.actor, type.apiId)
+    return entry
+  }
+
+  async function removeIn(tx: Transaction, type: TypeRow, scope: Scope, target: Target): Promise<void> {
+    const locale = target.locale === undefined ? undefined : await localeOf(tx, type, target.locale)
+    const { documentId } = target
+    const inLocale = locale !== undefined && type.localized ? { locale } : {}
+    const where = { contentTypeId: type.id, documentId, ...inLocale, ...scope.grant.where }
+    const rows = await tx.entry.findMany({ where })
+    if (rows.length === 0) throw new NotFoundError(`No "${type.apiId}" entry ${target.documentId}`)
+    for (const row of target.expected === undefined ? [] : rows) {
+      await findForChange(tx, type, scope, { ...target, locale: row.locale })
+    }
+    await tx.entry.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } })
+    // What was scheduled for them will not happen.
+    await tx.scheduledJob.updateMany({
+      where: { status: 'pending', OR: rows.map((r) => ({ documentId: r.documentId, locale: r.locale })) },
+      data: { status: 'cancelled', finishedAt: new Date() },
+    })
+    for (const row of rows) {
+      await audit(tx, {
+        action: 'entry.delete',
+        subject: `content:${type.apiId}`,
+        actor: scope.actor,
+        details: { documentId: row.documentId, locale: row.locale, version: row.version },
+      })
+    }
+  }
+
   return {
     /** An entry as an editor sees it: the draft, or the published data; only the fields the grant lets them read. */
     present(entry: Entry, status: EntryStatus, grant: Grant) {
-      const data = (status === 'published' ? entry.published : entry.draft) as Data
+      // A never-published entry has no published data: none of its fields are shown.
+      const data = ((status === 'published' ? entry.published : entry.draft) ?? {}) as Data
       return {
         ...readableFields(grant, data),
         documentId: entry.documentId,
@@ -487,32 +578,31 @@ function createEntries(app: FastifyInstance) {
     },
 
     async remove(scope: Scope, target: Target) {
-      const known = await contentModel.getType(scope.apiId, scope.rules)
-      await prisma.$transaction(async (tx) => {
-        const type = await locked(tx, known)
-        const locale = target.locale === undefined ? undefined : await localeOf(tx, type, target.locale)
-        const { documentId } = target
-        const inLocale = locale !== undefined && type.localized ? { locale } : {}
-        const where = { contentTypeId: type.id, documentId, ...inLocale, ...scope.grant.where }
-        const rows = await tx.entry.findMany({ where })
-        if (rows.length === 0) throw new NotFoundError(`No "${type.apiId}" entry ${target.documentId}`)
-        for (const row of target.expected === undefined ? [] : rows) {
-          await findForChange(tx, type, scope, { ...target, locale: row.locale })
+      return inTransaction(scope, (tx, type) => removeIn(tx, type, scope, target))
+    },
+
+    /**
+     * Publishes, unpublishes or deletes many entries in one transaction: all of them, or, if
+     * any cannot be (missing, invalid, not allowed), none, with every failure listed.
+     */
+    async bulk(scope: Scope, action: 'publish' | 'unpublish' | 'remove', input: { documentIds: string[], locale?: string }) {
+      const operation = { publish: publishIn, unpublish: unpublishIn, remove: removeIn }[action]
+      return inTransaction(scope, async (tx, type) => {
+        const failures: { documentId: string, code: string, message: string, details?: unknown }[] = []
+        for (const documentId of new Set(input.documentIds)) {
+          try {
+            await operation(tx, type, scope, { documentId, locale: input.locale })
+          } catch (error) {
+            const { statusCode, code, message, details } = error as CodedError
+            if (statusCode === undefined || statusCode >= 500) throw error
+            failures.push({ documentId, code, message, ...(details === undefined ? {} : { details }) })
+          }
         }
-        await tx.entry.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } })
-        // What was scheduled for them will not happen.
-        await tx.scheduledJob.updateMany({
-          where: { status: 'pending', OR: rows.map((r) => ({ documentId: r.documentId, locale: r.locale })) },
-          data: { status: 'cancelled', finishedAt: new Date() },
-        })
-        for (const row of rows) {
-          await audit(tx, {
-            action: 'entry.delete',
-            subject: `content:${type.apiId}`,
-            actor: scope.actor,
-            details: { documentId: row.documentId, locale: row.locale, version: row.version },
-          })
+        if (failures.length > 0) {
+          const total = new Set(input.documentIds).size
+          throw withDetails(new ValidationError(`${failures.length} of ${total} entries could not be changed: nothing was`), failures)
         }
+        return new Set(input.documentIds).size
       })
     },
 
@@ -560,71 +650,16 @@ function createEntries(app: FastifyInstance) {
     },
 
     async publish(scope: Scope, target: Target) {
-      const known = await contentModel.getType(scope.apiId, scope.rules)
-      return prisma.$transaction(async (tx) => {
-        const type = await locked(tx, known)
-        needsDraftAndPublish(type)
-        const current = await findForChange(tx, type, scope, target)
-        if (stateOf(current) === 'published') return current
-        const components = await componentsOf(tx)
-        const data = current.draft as Data
-        await check(tx, type, components, 'publish', data, current)
-        const version = current.version + 1
-        const entry = await tx.entry.update({
-          where: { id: current.id },
-          data: {
-            published: json(data),
-            version,
-            publishedVersion: version,
-            publishedAt: new Date(),
-            updatedById: scope.actor.userId ?? null,
-          },
-        })
-        await record(tx, entry, 'publish', data, changedFields((current.published ?? {}) as Data, data), scope.actor, type.apiId)
-        return entry
-      })
+      return inTransaction(scope, (tx, type) => publishIn(tx, type, scope, target))
     },
 
     async unpublish(scope: Scope, target: Target) {
-      const known = await contentModel.getType(scope.apiId, scope.rules)
-      return prisma.$transaction(async (tx) => {
-        const type = await locked(tx, known)
-        needsDraftAndPublish(type)
-        const current = await findForChange(tx, type, scope, target)
-        if (current.published === null) return current
-        const entry = await tx.entry.update({
-          where: { id: current.id },
-          data: {
-            published: Prisma.DbNull,
-            version: current.version + 1,
-            publishedVersion: null,
-            publishedAt: null,
-            updatedById: scope.actor.userId ?? null,
-          },
-        })
-        await record(tx, entry, 'unpublish', current.draft as Data, [], scope.actor, type.apiId)
-        return entry
-      })
+      return inTransaction(scope, (tx, type) => unpublishIn(tx, type, scope, target))
     },
 
     /** The draft goes back to what is published. */
     async discard(scope: Scope, target: Target) {
-      const known = await contentModel.getType(scope.apiId, scope.rules)
-      return prisma.$transaction(async (tx) => {
-        const type = await locked(tx, known)
-        needsDraftAndPublish(type)
-        const current = await findForChange(tx, type, scope, target)
-        if (current.published === null) throw new ConflictError('The entry was never published: there is nothing to go back to')
-        if (stateOf(current) === 'published') return current
-        const data = current.published as Data
-        const version = current.version + 1
-        const entry = await tx.entry.update({
-          where: { id: current.id },
-          data: { draft: json(data), version, publishedVersion: version, updatedById: scope.actor.userId ?? null },
-        })
-        await record(tx, entry, 'discard', data, changedFields(current.draft as Data, data), scope.actor, type.apiId)
-        return entry
-      })
+      return inTransaction(scope, (tx, type) => discardIn(tx, type, scope, target))
     },
   }
 }
