@@ -23,7 +23,7 @@ import {
   VersionParamsSchema,
 } from '../../src/schemas/entries.js'
 import { errorResponses } from '../../src/schemas/error.js'
-import { type Action } from '../../src/services/access-control.js'
+import { type Action, type Grant, ruleFor } from '../../src/services/access-control.js'
 import { actorOf } from '../../src/services/audit.js'
 import type { EntryStatus, Scope } from '../../src/services/entries.js'
 
@@ -36,6 +36,18 @@ function scopeOf(request: FastifyRequest): Scope {
   const { principal } = request
   const { apiId } = request.params as { apiId: string }
   return { apiId, grant: request.grant, actor: actorOf(principal), rules: principal.rules }
+}
+
+/**
+ * What an answer with an entry may show: the fields the caller may read, whatever the route's
+ * action (a write rule may allow fields the read rule hides).
+ */
+function readGrant(request: FastifyRequest): Grant {
+  const { apiId } = request.params as { apiId: string }
+  const rule = ruleFor(request.principal.rules, `content:${apiId}`, 'read')
+  // Who may write a type's entries but not read them is shown none of their fields.
+  const fields = rule === undefined ? [] : rule.fields.length > 0 ? rule.fields : undefined
+  return { ...request.grant, fields }
 }
 
 /** `If-Match: "7"` (or the body's `version`): the version the caller last saw. */
@@ -68,8 +80,10 @@ const entries: FastifyPluginAsyncTypebox = async (app) => {
     throw new ForbiddenError('The management API shows drafts: this token reads published content through /api/content')
   })
 
-  function send(reply: FastifyReply, entry: Entry, status: EntryStatus = 'draft') {
-    return reply.header('etag', `"${entry.version}"`).send({ data: app.entries.present(entry, status, reply.request.grant) })
+  async function send(reply: FastifyReply, entry: Entry, status: EntryStatus = 'draft') {
+    const scope = { ...scopeOf(reply.request), grant: readGrant(reply.request) }
+    const [data] = await app.entries.view(scope, [entry], status)
+    return reply.header('etag', `"${entry.version}"`).send({ data })
   }
 
   app.get(
@@ -87,7 +101,7 @@ const entries: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { page, pageSize, status } = request.query
       const { rows, total } = await app.entries.list(scopeOf(request), request.query)
-      const data = rows.map((row) => app.entries.present(row, status, request.grant))
+      const data = await app.entries.view(scopeOf(request), rows, status)
       return { data, meta: { page, pageSize, total } }
     },
   )

@@ -57,6 +57,9 @@ export const FieldSchema = Type.Union([
     target: Type.String({ description: 'The API id of the related content type' }),
     relation: Type.Enum(['toOne', 'toMany']),
     inverse: Type.Optional(Name),
+    onDelete: Type.Optional(Type.Enum(['restrict', 'unlink'], {
+      description: 'Deleting a related document: refused while this links to it (restrict, the default), or the link goes (unlink)',
+    })),
   }),
   field('component', {
     component: Type.String({ description: 'The uid of a component' }),

@@ -16,7 +16,15 @@ import { type Rule, ruleFor } from './access-control.js'
 import { type Actor, audit } from './audit.js'
 import type { ModelExport } from './content-declarations.js'
 import { type Data, isData, mapData } from './content-data.js'
-import { type Components, createValidators, definitionProblems, entrySchema, type Problem, type ValidationMode } from './content-schema.js'
+import {
+  type Components,
+  createValidators,
+  definitionProblems,
+  entrySchema,
+  inverseProblems,
+  type Problem,
+  type ValidationMode,
+} from './content-schema.js'
 import { type ChangeOptions, type Failure, migrateObject, planSteps, type Step } from './model-changes.js'
 
 /** How many entries a plan lists for each problem; the count says how many there are. */
@@ -97,6 +105,8 @@ function createContentModel(app: FastifyInstance) {
     return {
       types,
       components,
+      /** Each type's API id and fields, as the checks of inverse names read them. */
+      definitions: types.map((t) => ({ apiId: t.apiId, fields: fieldsOf(t) })),
       context: {
         contentTypes: new Set(types.map((t) => t.apiId)),
         components: new Map(components.map((c) => [c.uid, fieldsOf(c)])),
@@ -302,8 +312,9 @@ function createContentModel(app: FastifyInstance) {
     definition: ContentTypeDefinition,
     options: ChangeRequest,
   ) {
-    const { context } = await model(tx)
-    refuse(definitionProblems(definition.fields, context))
+    const { context, definitions } = await model(tx)
+    const after = definitions.map((t) => (t.apiId === current.apiId ? { ...t, fields: definition.fields } : t))
+    refuse([...definitionProblems(definition.fields, context), ...inverseProblems(after, current.apiId)])
     const plan = await migrate(
       tx,
       {
@@ -394,10 +405,14 @@ function createContentModel(app: FastifyInstance) {
     async createType(input: NewContentType, actor: Actor) {
       return prisma.$transaction(async (tx) => {
         await lockModel(tx)
-        const { context } = await model(tx)
+        const { context, definitions } = await model(tx)
         // A type may relate to itself (a parent page, say).
         const contentTypes = new Set([...context.contentTypes, input.apiId])
-        refuse(definitionProblems(input.fields, { ...context, contentTypes }))
+        const after = [...definitions, input]
+        refuse([
+          ...definitionProblems(input.fields, { ...context, contentTypes }),
+          ...inverseProblems(after, input.apiId),
+        ])
         const type = await tx.contentType.create({ data: { ...input, fields: asJson(input.fields) } })
         await record(tx, type, input, added(input.fields), actor)
         return type
@@ -512,14 +527,19 @@ function createContentModel(app: FastifyInstance) {
       try {
         await prisma.$transaction(async (tx) => {
           await lockModel(tx)
-          const { types, components, context } = await model(tx)
+          const { types, components, context, definitions } = await model(tx)
           const final = {
             contentTypes: new Set([...context.contentTypes, ...file.contentTypes.map((t) => t.apiId)]),
             components: new Map([...context.components, ...file.components.map((c) => [c.uid, c.fields] as const)]),
           }
+          const named = new Set(file.contentTypes.map((t) => t.apiId))
+          const finalTypes = [...definitions.filter((t) => !named.has(t.apiId)), ...file.contentTypes]
           refuse([
             ...file.components.flatMap((c, i) => definitionProblems(c.fields, final, c.uid).map((p) => ({ ...p, path: `/components/${i}${p.path}` }))),
-            ...file.contentTypes.flatMap((t, i) => definitionProblems(t.fields, final).map((p) => ({ ...p, path: `/contentTypes/${i}${p.path}` }))),
+            ...file.contentTypes.flatMap((t, i) => [
+              ...definitionProblems(t.fields, final),
+              ...inverseProblems(finalTypes, t.apiId),
+            ].map((p) => ({ ...p, path: `/contentTypes/${i}${p.path}` }))),
           ])
           const known = { types: new Set(types.map((t) => t.apiId)), components: new Set(components.map((c) => c.uid)) }
           for (const { changes, ...component } of file.components.filter((c) => !known.components.has(c.uid))) {

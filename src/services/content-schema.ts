@@ -286,6 +286,9 @@ export function definitionProblems(
     if (field.type === 'relation' && !context.contentTypes.has(field.target)) {
       problem('target', `there is no content type "${field.target}"`)
     }
+    if (field.type === 'relation' && field.inverse !== undefined && self !== undefined) {
+      problem('inverse', 'only a content type\'s own relation fields have an inverse')
+    }
     if (field.type === 'uid' && field.targetField !== undefined) {
       const target = fields.find((f) => f.name === field.targetField)
       if (target === undefined || (target.type !== 'string' && target.type !== 'text')) {
@@ -312,6 +315,45 @@ export function definitionProblems(
       // Ajv keeps what it compiled for a schema object; this one is not seen again.
       ajv.removeSchema(schema)
     })
+  }
+  return problems
+}
+
+/** A content type's API id and fields. */
+interface TypeDefinition {
+  apiId: string
+  fields: readonly FieldDefinition[]
+}
+
+/**
+ * Inverse names are read like fields of the target type: in the model `types` (the type
+ * `apiId` as it is to be saved), none may clash with a field of its target, another inverse
+ * to it, or a reserved name. Answers the problems at `apiId`'s fields.
+ */
+export function inverseProblems(types: readonly TypeDefinition[], apiId: string): Problem[] {
+  const problems: Problem[] = []
+  const namesOf = (target: string) => [
+    ...(types.find((t) => t.apiId === target)?.fields ?? []).map((f) => ({ name: f.name, owner: `field "${f.name}"` })),
+    ...types.flatMap((t) => t.fields.flatMap((f) => (f.type === 'relation' && f.target === target && f.inverse !== undefined
+      ? [{ name: f.inverse, owner: `the inverse of ${t.apiId}.${f.name}` }]
+      : []))),
+  ]
+  const self = types.find((t) => t.apiId === apiId)?.fields ?? []
+  self.forEach((field, index) => {
+    if (field.type === 'relation' && field.inverse !== undefined) {
+      const inverse = field.inverse.toLowerCase()
+      const owner = `the inverse of ${apiId}.${field.name}`
+      const clash = namesOf(field.target).find((n) => n.name.toLowerCase() === inverse && n.owner !== owner)
+      if (RESERVED_NAMES.has(inverse)) problems.push({ path: `/fields/${index}/inverse`, message: `"${field.inverse}" is reserved` })
+      else if (clash !== undefined) {
+        problems.push({ path: `/fields/${index}/inverse`, message: `"${field.inverse}" is taken on "${field.target}" by ${clash.owner}` })
+      }
+    }
+  })
+  // A field of this type named like an inverse that points here.
+  for (const [index, field] of self.entries()) {
+    const inverse = namesOf(apiId).find((n) => !n.owner.startsWith('field') && n.name.toLowerCase() === field.name.toLowerCase())
+    if (inverse !== undefined) problems.push({ path: `/fields/${index}/name`, message: `"${field.name}" is taken by ${inverse.owner}` })
   }
   return problems
 }

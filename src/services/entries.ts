@@ -9,6 +9,7 @@ import { type Data, idsOf, mapData } from './content-data.js'
 import { type Actor, audit } from './audit.js'
 import { lockEntries } from './content-model.js'
 import type { Components, Problem, ValidationMode } from './content-schema.js'
+import { inverses, type ModelTypes, referencing, unlink } from './relations.js'
 import { markdownToBlocks } from './richtext.js'
 
 type Transaction = Prisma.TransactionClient
@@ -447,6 +448,45 @@ function createEntries(app: FastifyInstance) {
     return entry
   }
 
+  /** The whole model, as relations need it. */
+  async function modelOf(tx: Transaction): Promise<ModelTypes> {
+    const types = await tx.contentType.findMany({ select: { id: true, apiId: true, fields: true }, orderBy: { apiId: 'asc' } })
+    const typed = types.map((t) => ({ ...t, fields: t.fields as unknown as FieldDefinition[] }))
+    return { types: typed, components: await componentsOf(tx) }
+  }
+
+  /**
+   * Before a document goes: links to it whose field says `restrict` refuse the deletion (409,
+   * listing them); those that say `unlink` are removed from the entries holding them.
+   */
+  async function detach(tx: Transaction, type: TypeRow, scope: Scope, documentId: string): Promise<void> {
+    const model = await modelOf(tx)
+    const references = await referencing(tx, model, type.apiId, [documentId])
+    const restricting = references.filter((r) => r.onDelete === 'restrict')
+    if (restricting.length > 0) {
+      const referencedBy = restricting.map(({ onDelete, entryId, ...reference }) => reference)
+      throw withDetails(new ConflictError(`${restricting.length} links point at ${documentId}: remove them first`), { referencedBy })
+    }
+    const ids = new Set([documentId])
+    for (const entryId of new Set(references.map((r) => r.entryId))) {
+      const entry = await tx.entry.findUniqueOrThrow({ where: { id: entryId } })
+      const holder = model.types.find((t) => t.id === entry.contentTypeId) as ModelTypes['types'][number]
+      const strip = (data: Prisma.JsonValue) => unlink(data as Data, holder.fields, model.components, type.apiId, ids)
+      const draft = strip(entry.draft)
+      const version = entry.version + 1
+      const updated = await tx.entry.update({
+        where: { id: entry.id },
+        data: {
+          draft: json(draft),
+          ...(entry.published === null ? {} : { published: json(strip(entry.published)) }),
+          version,
+          ...(entry.publishedVersion === entry.version ? { publishedVersion: version } : {}),
+        },
+      })
+      await record(tx, updated, 'update', draft, changedFields(entry.draft as Data, draft), scope.actor, holder.apiId)
+    }
+  }
+
   async function removeIn(tx: Transaction, type: TypeRow, scope: Scope, target: Target): Promise<void> {
     const locale = target.locale === undefined ? undefined : await localeOf(tx, type, target.locale)
     const { documentId } = target
@@ -457,6 +497,9 @@ function createEntries(app: FastifyInstance) {
     for (const row of target.expected === undefined ? [] : rows) {
       await findForChange(tx, type, scope, { ...target, locale: row.locale })
     }
+    // The document goes when its last locale goes: then what links to it is refused or unlinked.
+    const others = await tx.entry.count({ where: { documentId, id: { notIn: rows.map((r) => r.id) } } })
+    if (others === 0) await detach(tx, type, scope, documentId)
     await tx.entry.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } })
     // What was scheduled for them will not happen.
     await tx.scheduledJob.updateMany({
@@ -473,23 +516,33 @@ function createEntries(app: FastifyInstance) {
     }
   }
 
+  /**
+   * An entry as an editor sees it: the draft, or the published data, with its inverse relations;
+   * only the fields the grant lets them read.
+   */
+  function present(entry: Entry, status: EntryStatus, grant: Grant, inverse: Record<string, string[]>) {
+    // A never-published entry has no published data: none of its fields are shown.
+    const data = ((status === 'published' ? entry.published : entry.draft) ?? {}) as Data
+    return {
+      ...readableFields(grant, { ...data, ...inverse }),
+      documentId: entry.documentId,
+      locale: entry.locale,
+      status: stateOf(entry),
+      version: entry.version,
+      createdAt: entry.createdAt,
+      updatedAt: entry.updatedAt,
+      publishedAt: entry.publishedAt,
+      createdBy: entry.createdById,
+      updatedBy: entry.updatedById,
+    }
+  }
+
   return {
-    /** An entry as an editor sees it: the draft, or the published data; only the fields the grant lets them read. */
-    present(entry: Entry, status: EntryStatus, grant: Grant) {
-      // A never-published entry has no published data: none of its fields are shown.
-      const data = ((status === 'published' ? entry.published : entry.draft) ?? {}) as Data
-      return {
-        ...readableFields(grant, data),
-        documentId: entry.documentId,
-        locale: entry.locale,
-        status: stateOf(entry),
-        version: entry.version,
-        createdAt: entry.createdAt,
-        updatedAt: entry.updatedAt,
-        publishedAt: entry.publishedAt,
-        createdBy: entry.createdById,
-        updatedBy: entry.updatedById,
-      }
+    /** Entries as editors see them (see `present`): inverse relations cost one query per inverse field. */
+    async view(scope: Scope, entries: Entry[], status: EntryStatus) {
+      const type = await contentModel.getType(scope.apiId, scope.rules)
+      const back = await inverses(prisma, await modelOf(prisma), type.apiId, entries.map((e) => e.documentId), status)
+      return entries.map((entry) => present(entry, status, scope.grant, back.get(entry.documentId) ?? {}))
     },
 
     async create(scope: Scope, input: { locale?: string, data: Data }) {
