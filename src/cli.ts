@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util'
 import { readFile, writeFile } from 'node:fs/promises'
 import { type App, buildApp } from './app.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
+import { ValidationError } from './errors.js'
 import { openDatabase } from './infra/database.js'
 import { applyMigrations, createMigration } from './infra/migrations.js'
 import { migrationsDir, prismaSchemaPath, version } from './package.js'
@@ -252,7 +253,8 @@ export async function run(argv: string[]): Promise<number> {
   try {
     return await main(argv)
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
+    // A model file that is no model, say: the message names each problem.
+    if (error instanceof UsageError || error instanceof ConfigError || error instanceof ValidationError) {
       console.error(`gudang: ${error.message}`)
       return error instanceof UsageError ? 2 : 1
     }

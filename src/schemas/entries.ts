@@ -18,10 +18,22 @@ export const LocaleQuerySchema = StrictObject({ locale })
 export const ReadQuerySchema = StrictObject({ locale, status })
 export const ListQuerySchema = StrictObject({
   locale,
-  status,
+  status: Type.Enum(['draft', 'published'], {
+    default: 'draft',
+    description: 'The drafts (default), or the published entries with their published data',
+  }),
+  state: Type.Optional(Type.Enum(['draft', 'published', 'modified'], { description: 'Only entries in this state' })),
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Text the entry\'s text fields contain (any case)' })),
+  sort: Type.Optional(Type.String({
+    pattern: '^[A-Za-z][A-Za-z0-9_]*(:(asc|desc))?(,[A-Za-z][A-Za-z0-9_]*(:(asc|desc))?)*$',
+    description: '`field:asc` or `field:desc`, comma-separated: createdAt, updatedAt, publishedAt or a field of '
+      + 'text, number, boolean, date or enumeration type (default `updatedAt:desc`)',
+    examples: ['title:asc,updatedAt:desc'],
+  })),
   page: Type.Integer({ minimum: 1, default: 1 }),
   pageSize: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
 })
+export type ListQuery = Static<typeof ListQuerySchema>
 export const UpdateQuerySchema = StrictObject({
   locale,
   from: Type.Optional(Type.Unsafe<string>({ ...LocaleCode, description: 'Creating a locale: start from this locale\'s content' })),

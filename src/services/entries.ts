@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError, withDetails } from '../errors.js'
 import { type Entry, Prisma } from '../generated/prisma/client.js'
 import type { FieldDefinition } from '../schemas/content-model.js'
+import type { ListQuery } from '../schemas/entries.js'
 import { assertWritableFields, type Grant, type Principal, readableFields } from './access-control.js'
 import { type Data, idsOf, mapData } from './content-data.js'
 import { type Actor, audit } from './audit.js'
@@ -56,6 +57,48 @@ export function slugify(text: string, maxLength = 200): string {
     .replace(/[^a-z0-9]+/g, '-')
     .slice(0, maxLength)
     .replace(/^-+|-+$/g, '')
+}
+
+/** The entry states as SQL conditions. */
+const STATES = {
+  draft: Prisma.sql`published_version IS NULL`,
+  published: Prisma.sql`published_version = version`,
+  modified: Prisma.sql`published_version <> version`,
+}
+
+/** Columns of an entry that lists sort on, beside its fields. */
+const TIMESTAMPS: Record<string, string> = { createdAt: 'created_at', updatedAt: 'updated_at', publishedAt: 'published_at' }
+const TEXT_TYPES = new Set(['string', 'text', 'email', 'url', 'uid', 'enumeration'])
+const SORTABLE_TYPES = new Set([...TEXT_TYPES, 'integer', 'decimal', 'boolean', 'date', 'datetime'])
+
+/** `title:asc,updatedAt:desc` as ORDER BY terms; an unknown or unsortable field is a 400 naming the choices. */
+function sortOf(type: { fields: Prisma.JsonValue }, column: Prisma.Sql, sort = 'updatedAt:desc'): Prisma.Sql[] {
+  const fields = type.fields as unknown as FieldDefinition[]
+  return sort.split(',').map((term) => {
+    const [name = '', direction = 'asc'] = term.split(':')
+    const order = Prisma.raw(direction === 'desc' ? 'DESC NULLS LAST' : 'ASC NULLS LAST')
+    const timestamp = TIMESTAMPS[name]
+    if (timestamp !== undefined) return Prisma.sql`${Prisma.raw(timestamp)} ${order}`
+    const field = fields.find((f) => f.name === name && SORTABLE_TYPES.has(f.type))
+    if (field === undefined) {
+      const sortable = fields.filter((f) => SORTABLE_TYPES.has(f.type)).map((f) => f.name)
+      const allowed = [...Object.keys(TIMESTAMPS), ...sortable]
+      throw withDetails(new ValidationError(`Cannot sort by "${name}"`), [
+        { in: 'querystring', path: '/sort', message: `must name one of ${allowed.join(', ')}`, allowed },
+      ])
+    }
+    const numeric = field.type === 'integer' || field.type === 'decimal'
+    const cast = numeric ? '::numeric' : field.type === 'boolean' ? '::boolean' : ''
+    return Prisma.sql`(${column} ->> ${field.name})${Prisma.raw(cast)} ${order}`
+  })
+}
+
+/** Entries whose text fields contain `q`, in any case (LIKE's wildcards in `q` are plain characters). */
+function search(type: { fields: Prisma.JsonValue }, column: Prisma.Sql, q: string): Prisma.Sql {
+  const texts = (type.fields as unknown as FieldDefinition[]).filter((f) => TEXT_TYPES.has(f.type))
+  if (texts.length === 0) return Prisma.sql`false`
+  const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+  return Prisma.sql`concat_ws(' ', ${Prisma.join(texts.map((f) => Prisma.sql`${column} ->> ${f.name}`), ', ')}) ILIKE ${pattern}`
 }
 
 function refuse(problems: Problem[], what: string): void {
@@ -574,20 +617,28 @@ function createEntries(app: FastifyInstance) {
       return entry
     },
 
-    async list(scope: Scope, query: { locale?: string, page: number, pageSize: number }) {
+    /** A page of entries: filtered by state and text, sorted by fields or timestamps. */
+    async list(scope: Scope, query: ListQuery) {
       const type = await contentModel.getType(scope.apiId, scope.rules)
       const locale = await localeOf(prisma, type, query.locale)
-      const where = { contentTypeId: type.id, ...(type.localized ? { locale } : {}), ...scope.grant.where }
-      const [rows, total] = await prisma.$transaction([
-        prisma.entry.findMany({
-          where,
-          orderBy: [{ updatedAt: 'desc' }, { id: 'asc' }],
-          skip: (query.page - 1) * query.pageSize,
-          take: query.pageSize,
-        }),
-        prisma.entry.count({ where }),
-      ])
-      return { rows, total }
+      const column = Prisma.raw(query.status)
+      const conditions = [
+        Prisma.sql`content_type_id = ${type.id}::uuid`,
+        ...(type.localized ? [Prisma.sql`locale = ${locale}`] : []),
+        ...(scope.grant.where.createdById === undefined ? [] : [Prisma.sql`created_by_id = ${scope.grant.where.createdById}::uuid`]),
+        ...(query.status === 'published' ? [Prisma.sql`published IS NOT NULL`] : []),
+        ...(query.state === undefined ? [] : [STATES[query.state]]),
+        ...(query.q === undefined ? [] : [search(type, column, query.q)]),
+      ]
+      const where = Prisma.join(conditions, ' AND ')
+      const order = Prisma.join([...sortOf(type, column, query.sort), Prisma.sql`id`], ', ')
+      const found = await prisma.$queryRaw<{ id: string }[]>`
+        SELECT id FROM entries WHERE ${where} ORDER BY ${order}
+        LIMIT ${query.pageSize} OFFSET ${(query.page - 1) * query.pageSize}`
+      const [{ total }] = await prisma.$queryRaw<[{ total: number }]>`SELECT count(*)::int AS total FROM entries WHERE ${where}`
+      const rows = await prisma.entry.findMany({ where: { id: { in: found.map((f) => f.id) } } })
+      const byId = new Map(rows.map((row) => [row.id, row]))
+      return { rows: found.map((f) => byId.get(f.id) as Entry), total }
     },
 
     /**
