@@ -283,6 +283,12 @@ export function definitionProblems(
     if (field.type === 'enumeration' && new Set(field.values).size !== field.values.length) {
       problem('values', 'lists a value twice')
     }
+    if (field.type === 'dynamiczone' && new Set(field.components).size !== field.components.length) {
+      problem('components', 'lists a component twice')
+    }
+    if (field.type === 'component' && field.repeatable !== true && (field.min !== undefined || field.max !== undefined)) {
+      problem(field.min === undefined ? 'max' : 'min', 'applies to a repeatable component only')
+    }
     if (field.type === 'relation' && !context.contentTypes.has(field.target)) {
       problem('target', `there is no content type "${field.target}"`)
     }

@@ -3,6 +3,7 @@ import type { FieldDefinition } from '../../../src/schemas/content-model.js'
 import {
   createValidators,
   definitionProblems,
+  inverseProblems,
   entrySchema,
   type ValidationMode,
 } from '../../../src/services/content-schema.js'
@@ -249,6 +250,9 @@ t.test('bad definitions are refused with a clear message at the field', async (t
     { name: 'ID', type: 'string' },
     { name: 'isPrototypeOf', type: 'string' },
     { name: 'meta', type: 'json', unique: true },
+    { name: 'zone', type: 'dynamiczone', components: ['blocks.hero', 'blocks.hero'] },
+    { name: 'one', type: 'component', component: 'blocks.hero', max: 2 },
+    { name: 'two', type: 'component', component: 'blocks.hero', min: 1 },
   ], context)
   t.same(problems, [
     { path: '/fields/0/pattern', message: 'is not a valid regular expression: Invalid regular expression: /([a-z/u: Unterminated character class' },
@@ -266,6 +270,9 @@ t.test('bad definitions are refused with a clear message at the field', async (t
     { path: '/fields/12/name', message: '"ID" is reserved' },
     { path: '/fields/13/name', message: '"isPrototypeOf" is reserved' },
     { path: '/fields/14/unique', message: 'a json field cannot be unique' },
+    { path: '/fields/15/components', message: 'lists a component twice' },
+    { path: '/fields/16/max', message: 'applies to a repeatable component only' },
+    { path: '/fields/17/min', message: 'applies to a repeatable component only' },
   ])
 })
 
@@ -294,4 +301,40 @@ t.test('a default must be a value the field accepts', async (t) => {
     { path: '/fields/1/default', message: 'is not a valid value: default must be equal to one of the allowed values' },
     { path: '/fields/3/default', message: 'is not a valid value: default must match format "date"' },
   ])
+})
+
+t.test('inverse relations: only on a content type\'s own fields, and no clash with the target\'s names', async (t) => {
+  t.same(definitionProblems([{ name: 'author', type: 'relation', target: 'author', relation: 'toOne', inverse: 'quotes' }], context, 'blocks.quote'), [
+    { path: '/fields/0/inverse', message: 'only a content type\'s own relation fields have an inverse' },
+  ])
+  const types = [
+    { apiId: 'author', fields: [{ name: 'name', type: 'string' }, { name: 'posts', type: 'json' }] },
+    {
+      apiId: 'article',
+      fields: [
+        { name: 'author', type: 'relation', target: 'author', relation: 'toOne', inverse: 'articles' },
+        { name: 'editor', type: 'relation', target: 'author', relation: 'toOne', inverse: 'Articles' },
+        { name: 'reviewer', type: 'relation', target: 'author', relation: 'toOne', inverse: 'posts' },
+        { name: 'owner', type: 'relation', target: 'author', relation: 'toOne', inverse: 'locale' },
+        { name: 'related', type: 'relation', target: 'article', relation: 'toMany', inverse: 'relatedBy' },
+      ],
+    },
+    { apiId: 'page', fields: [{ name: 'text', type: 'string' }] },
+  ] as const satisfies readonly { apiId: string, fields: readonly FieldDefinition[] }[]
+  t.same(inverseProblems(types, 'article'), [
+    { path: '/fields/0/inverse', message: '"articles" is taken on "author" by the inverse of article.editor' },
+    { path: '/fields/1/inverse', message: '"Articles" is taken on "author" by the inverse of article.author' },
+    { path: '/fields/2/inverse', message: '"posts" is taken on "author" by field "posts"' },
+    { path: '/fields/3/inverse', message: '"locale" is reserved' },
+  ])
+  // A field named like an inverse that points at its type.
+  t.same(inverseProblems([...types, { apiId: 'tag', fields: [{ name: 'relatedBy', type: 'string' }] }], 'tag'), [])
+  t.same(inverseProblems([{ apiId: 'article', fields: [
+    { name: 'relatedBy', type: 'string' },
+    { name: 'related', type: 'relation', target: 'article', relation: 'toMany', inverse: 'relatedBy' },
+  ] }], 'article'), [
+    { path: '/fields/1/inverse', message: '"relatedBy" is taken on "article" by field "relatedBy"' },
+    { path: '/fields/0/name', message: '"relatedBy" is taken by the inverse of article.related' },
+  ])
+  t.same(inverseProblems(types, 'page'), [])
 })
