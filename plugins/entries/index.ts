@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { ForbiddenError, UnauthenticatedError } from '../../src/errors.js'
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../../src/errors.js'
 import type { Entry } from '../../src/generated/prisma/client.js'
 import { Item, Page } from '../../src/schemas/common.js'
 import {
@@ -81,6 +81,7 @@ const entries: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   async function send(reply: FastifyReply, entry: Entry, status: EntryStatus = 'draft') {
+    if (status === 'published' && entry.published === null) throw new NotFoundError(`Entry ${entry.documentId} is not published`)
     const scope = { ...scopeOf(reply.request), grant: readGrant(reply.request) }
     const [data] = await app.entries.view(scope, [entry], status)
     return reply.header('etag', `"${entry.version}"`).send({ data })
