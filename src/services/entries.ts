@@ -59,6 +59,9 @@ export function slugify(text: string, maxLength = 200): string {
     .replace(/^-+|-+$/g, '')
 }
 
+/** Markdown is parsed on save, in the request: longer text must come as blocks (parsing is ~100 KB/s). */
+const MAX_MARKDOWN = 50_000
+
 /** The entry states as SQL conditions. */
 const STATES = {
   draft: Prisma.sql`published_version IS NULL`,
@@ -170,8 +173,14 @@ function createEntries(app: FastifyInstance) {
 
   /** Markdown given for a rich-text field becomes blocks; null clears a top-level field. */
   function normalise(data: Data, fields: readonly FieldDefinition[], components: Components): Data {
-    const converted = mapData(data, fields, components, (field, value) =>
-      field.type === 'richtext' && typeof value === 'string' ? markdownToBlocks(value) : value)
+    const tooLong: Problem[] = []
+    const converted = mapData(data, fields, components, (field, value, path) => {
+      if (field.type !== 'richtext' || typeof value !== 'string') return value
+      if (value.length <= MAX_MARKDOWN) return markdownToBlocks(value)
+      tooLong.push({ path, message: `Markdown must be at most ${MAX_MARKDOWN} characters: send longer text as blocks` })
+      return value
+    })
+    refuse(tooLong, 'Invalid data')
     return Object.fromEntries(Object.entries(converted).filter(([, value]) => value !== null))
   }
 
@@ -261,7 +270,9 @@ function createEntries(app: FastifyInstance) {
   ) {
     const fields = fieldsOf(type)
     const { problems } = contentModel.check(fields, components, mode, data)
-    refuse(problems, mode === 'draft' ? 'Invalid data' : 'Cannot publish')
+    // Without draft & publish a save is checked like a publish, but it is still a save.
+    const what = mode === 'publish' && type.draftAndPublish ? 'Cannot publish' : 'Invalid data'
+    refuse(problems, what)
     const status: EntryStatus = mode === 'draft' && type.draftAndPublish ? 'draft' : 'published'
     const unique = await uniqueProblems(tx, type, at, status, data)
     // Saving without draft & publish publishes: unique among both, each field told once.
@@ -272,7 +283,7 @@ function createEntries(app: FastifyInstance) {
       ...await relationProblems(tx, data, fields, components),
       ...unique,
       ...amongDrafts.filter((p) => !unique.some((u) => u.path === p.path)),
-    ], mode === 'draft' ? 'Invalid data' : 'Cannot publish')
+    ], what)
   }
 
   async function record(tx: Transaction, entry: Entry, action: Prisma.EntryVersionCreateInput['action'], data: Data, changed: string[], actor: Actor, apiId: string) {
@@ -394,7 +405,9 @@ function createEntries(app: FastifyInstance) {
     const { locale, documentId, sibling, from } = variant
     const siblingData = sibling.draft as Data
     const shared = withoutUndefined(Object.fromEntries(sharedFields(type).map((name) => [name, siblingData[name]])))
-    const start = { ...((from?.draft ?? {}) as Data), ...shared, ...input }
+    // What comes from another locale is only what the caller may write.
+    const copied = readableFields(scope.grant, (from?.draft ?? {}) as Data)
+    const start = { ...copied, ...shared, ...input }
     // A UID is unique per locale: one copied from another locale is made anew.
     const uids = fieldsOf(type).filter((f) => f.type === 'uid' && !(f.name in input)).map((f) => f.name)
     const data = Object.fromEntries(Object.entries(start).filter(([name]) => !uids.includes(name)))
