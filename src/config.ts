@@ -39,6 +39,7 @@ export const ConfigSchema = Type.Object({
   GUDANG_LOGIN_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 10 }),
   GUDANG_LOGIN_MAX_ATTEMPTS_PER_IP: Type.Integer({ minimum: 1, default: 50 }),
   GUDANG_LOGIN_WINDOW: Type.Integer({ minimum: 1, default: 900 }),
+  GUDANG_TRANSACTION_TIMEOUT: Type.Integer({ minimum: 100, default: 60_000, description: 'Milliseconds a transaction may take, waiting included' }),
   GUDANG_SCHEDULER_INTERVAL: Type.Integer({ minimum: 0, default: 10_000, description: 'Milliseconds between runs of due scheduled jobs; 0: none' }),
   GUDANG_ENTRY_VERSIONS: Type.Integer({ minimum: 1, default: 100, description: 'Versions kept per entry and locale' }),
   GUDANG_ADMIN_EMAIL: Type.Optional(Type.String({ pattern: EMAIL_PATTERN })),

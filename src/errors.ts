@@ -40,6 +40,8 @@ export const ModelChangeRefusedError = createError<'GUDANG_ERR_MODEL_CHANGE_REFU
   409,
 )
 
+export const BusyError = createError<'GUDANG_ERR_BUSY', 503, [message: string]>('GUDANG_ERR_BUSY', '%s', 503)
+
 export const NotReadyError = createError<'GUDANG_ERR_NOT_READY', 503, [reason: string]>(
   'GUDANG_ERR_NOT_READY',
   'Gudang is not ready: %s',

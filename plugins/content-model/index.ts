@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { type TSchema, Type } from 'typebox'
-import { Item } from '../../src/schemas/common.js'
+import { Type } from 'typebox'
+import { Item, List } from '../../src/schemas/common.js'
 import {
   ApiIdSchema,
   ComponentChangeSchema,
@@ -27,8 +27,6 @@ const contentModel: FastifyPluginAsyncTypebox = async (app) => {
   const ContentType = Type.Ref('ContentType')
   const Component = Type.Ref('Component')
   const Plan = Type.Ref('Plan')
-  const List = <T extends TSchema>(item: T) =>
-    Type.Object({ data: Type.Array(item), meta: Type.Object({ total: Type.Integer() }) })
 
   app.get(
     '/content-types',

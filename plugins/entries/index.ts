@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../../src/errors.js'
 import type { Entry } from '../../src/generated/prisma/client.js'
-import { Item, Page } from '../../src/schemas/common.js'
+import { Item, List, Page } from '../../src/schemas/common.js'
 import {
   BulkBodySchema,
   ComparisonSchema,
@@ -228,12 +228,13 @@ const entries: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'The versions of an entry, newest first: who changed which fields, when',
         params: EntryParamsSchema,
         querystring: LocaleQuerySchema,
-        response: { 200: Type.Object({ data: Type.Array(EntryVersionSchema) }), ...errorResponses(404) },
+        response: { 200: List(EntryVersionSchema), ...errorResponses(400, 404) },
       },
     },
     async (request) => {
       const target = { documentId: request.params.documentId, locale: request.query.locale }
-      return { data: await app.entries.versions(scopeOf(request), target) }
+      const data = await app.entries.versions(scopeOf(request), target)
+      return { data, meta: { total: data.length } }
     },
   )
 
@@ -364,12 +365,13 @@ const entries: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'The scheduled jobs of an entry, latest first, with what became of them',
         params: EntryParamsSchema,
         querystring: LocaleQuerySchema,
-        response: { 200: Type.Object({ data: Type.Array(ScheduledJobSchema) }), ...errorResponses(404) },
+        response: { 200: List(ScheduledJobSchema), ...errorResponses(400, 404) },
       },
     },
     async (request) => {
       const target = { documentId: request.params.documentId, locale: request.query.locale }
-      return { data: await app.scheduler.list(scopeOf(request), target) }
+      const data = await app.scheduler.list(scopeOf(request), target)
+      return { data, meta: { total: data.length } }
     },
   )
 

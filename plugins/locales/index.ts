@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { Item } from '../../src/schemas/common.js'
+import { Item, List } from '../../src/schemas/common.js'
 import { errorResponses } from '../../src/schemas/error.js'
 import { LocaleChangesSchema, LocaleParamsSchema, NewLocaleSchema } from '../../src/schemas/locales.js'
 
@@ -19,7 +19,7 @@ const locales: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'List the locales, the default first',
-        response: { 200: Type.Object({ data: Type.Array(Locale), meta: Type.Object({ total: Type.Integer() }) }) },
+        response: { 200: List(Locale) },
       },
     },
     async () => {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { IdParamsSchema, Item } from '../../src/schemas/common.js'
+import { IdParamsSchema, Item, List } from '../../src/schemas/common.js'
 import { errorResponses } from '../../src/schemas/error.js'
 import { NewRoleSchema, RoleChangesSchema } from '../../src/schemas/roles.js'
 
@@ -15,7 +15,7 @@ const roles: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['roles'],
         summary: 'List roles with their permissions',
-        response: { 200: Type.Object({ data: Type.Array(Role), meta: Type.Object({ total: Type.Integer() }) }) },
+        response: { 200: List(Role) },
       },
     },
     async () => {

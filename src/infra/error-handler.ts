@@ -7,7 +7,7 @@ import type {
   FastifySchemaValidationError,
 } from 'fastify'
 import fp from 'fastify-plugin'
-import { ConflictError, NotFoundError, RouteNotFoundError, ValidationError, withDetails } from '../errors.js'
+import { BusyError, ConflictError, NotFoundError, RouteNotFoundError, ValidationError, withDetails } from '../errors.js'
 import { Prisma } from '../generated/prisma/client.js'
 import { type ErrorBody, ErrorSchema } from '../schemas/error.js'
 
@@ -71,6 +71,9 @@ function asCodedError(error: HandledError): HandledError {
   }
   if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {
     return new NotFoundError('The record does not exist')
+  }
+  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2028') {
+    return new BusyError('The database is busy with a longer change (a content model change, say): try again shortly')
   }
   // PostgreSQL's data exceptions (class 22: a NUL in a text, a malformed uuid) are bad input
   // that the schemas let through.

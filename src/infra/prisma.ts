@@ -30,7 +30,11 @@ async function prismaPlugin(app: FastifyInstance): Promise<void> {
     await database.close()
     throw error
   }
-  const prisma = new PrismaClient({ adapter: database.adapter })
+  // Writes of a type's entries wait (an advisory lock) while its definition changes; a change
+  // rewriting many entries takes a while. Longer than GUDANG_TRANSACTION_TIMEOUT, the answer is
+  // 503 (P2028).
+  const transactionOptions = { maxWait: 10_000, timeout: config.GUDANG_TRANSACTION_TIMEOUT }
+  const prisma = new PrismaClient({ adapter: database.adapter, transactionOptions })
   app.decorate('prisma', prisma)
   app.addHook('onClose', async () => {
     await prisma.$disconnect()

@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { version } from '../package.js'
+import { ruleFor } from '../services/access-control.js'
 import { contentSchemas } from '../services/content-openapi.js'
 
 /** The routes that answer the document, as JSON and as YAML. */
@@ -19,6 +20,26 @@ const DOCUMENTS: ReadonlySet<string | undefined> = new Set(['/docs/json', '/docs
  * which may not wait). The kept document is never changed: a deleted type leaves no trace.
  */
 async function swaggerPlugin(app: FastifyInstance): Promise<void> {
+  /**
+   * The document is public: it describes the content types anyone may read (the Public
+   * role's), without their private fields, as the delivery API serves them.
+   */
+  async function publicModel() {
+    const { permissions } = await app.prisma.role.findUniqueOrThrow({
+      where: { key: 'public' },
+      select: { permissions: { select: { subject: true, action: true, ownOnly: true, fields: true } } },
+    })
+    const model = await app.contentModel.export()
+    const readable = (apiId: string) =>
+      ruleFor(permissions, `content:${apiId}`, 'read') !== undefined || ruleFor(permissions, 'content-types', 'read') !== undefined
+    return {
+      components: model.components.map((c) => ({ ...c, fields: c.fields.filter((f) => f.private !== true) })),
+      contentTypes: model.contentTypes
+        .filter((t) => readable(t.apiId))
+        .map((t) => ({ ...t, fields: t.fields.filter((f) => f.private !== true) })),
+    }
+  }
+
   const modelSchemas = new WeakMap<FastifyRequest, ReturnType<typeof contentSchemas>>()
 
   await app.register(swagger, {
@@ -64,7 +85,7 @@ async function swaggerPlugin(app: FastifyInstance): Promise<void> {
       // `app.contentModel` is decorated after this plugin, before any request.
       preHandler: async (request) => {
         if (!DOCUMENTS.has(request.routeOptions.url)) return
-        modelSchemas.set(request, contentSchemas(await app.contentModel.export()))
+        modelSchemas.set(request, contentSchemas(await publicModel()))
       },
     },
     // Only the path down to the changed object is copied: the rest is shared with the kept document.

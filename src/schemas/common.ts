@@ -24,6 +24,11 @@ export function Item<T extends TSchema>(schema: T) {
   return Type.Object({ data: schema })
 }
 
+/** `{ data, meta: { total } }`: the shape of a short list, answered whole. */
+export function List<T extends TSchema>(schema: T) {
+  return Type.Object({ data: Type.Array(schema), meta: Type.Object({ total: Type.Integer() }) })
+}
+
 /** `{ data, meta }`: the shape of a page of a list. */
 export function Page<T extends TSchema>(schema: T) {
   return Type.Object({

@@ -48,7 +48,6 @@ export const EntryBodySchema = StrictObject({
   data: EntryData,
   version: Type.Optional(Type.Integer({ minimum: 1, description: 'The version you last read (or send If-Match): a stale one answers 412' })),
 })
-export type EntryBody = Static<typeof EntryBodySchema>
 
 export const EntrySchema = Type.Object(
   {
@@ -67,7 +66,9 @@ export const EntrySchema = Type.Object(
 
 export const EntryVersionSchema = Type.Object({
   version: Type.Integer(),
-  action: Type.Enum(['create', 'update', 'publish', 'unpublish', 'discard', 'restore']),
+  action: Type.Enum(['create', 'update', 'publish', 'unpublish', 'discard', 'restore', 'migrate'], {
+    description: 'migrate: a change of the content model rewrote the data',
+  }),
   changed: Type.Array(Type.String(), { description: 'The fields this change changed' }),
   createdById: Type.Union([Type.String(), Type.Null()]),
   createdAt: DateTime,

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util'
 import type { FieldDefinition } from '../schemas/content-model.js'
 import type { Components } from './content-schema.js'
 
@@ -41,4 +42,10 @@ export function mapData(data: Data, fields: readonly FieldDefinition[], componen
 export function idsOf(value: unknown): string[] {
   if (typeof value === 'string') return [value]
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
+}
+
+/** The top-level fields whose values differ between two versions of data. */
+export function changedFields(before: Data, after: Data): string[] {
+  const names = new Set([...Object.keys(before), ...Object.keys(after)])
+  return [...names].filter((name) => !isDeepStrictEqual(before[name], after[name])).sort()
 }

@@ -15,7 +15,7 @@ import {
 import { type Rule, ruleFor } from './access-control.js'
 import { type Actor, audit } from './audit.js'
 import type { ModelExport } from './content-declarations.js'
-import { type Data, isData, mapData } from './content-data.js'
+import { changedFields, type Data, isData, mapData } from './content-data.js'
 import {
   type Components,
   createValidators,
@@ -92,8 +92,8 @@ function pointsAt(fields: readonly FieldDefinition[], target: { type?: string, c
 
 /**
  * The content model: content types and components, stored as data and checked when saved.
- * Changes are not yet planned against existing entries: there are none before the entries
- * API (issue 5), which must route definition changes through a plan.
+ * A change of a definition is planned against the entries it touches and applied to them in
+ * the same transaction (`migrate`).
  */
 function createContentModel(app: FastifyInstance) {
   const { prisma } = app
@@ -183,7 +183,8 @@ function createContentModel(app: FastifyInstance) {
     },
     options: ChangeOptions,
     blockers: Plan['blocked'],
-    apply: boolean,
+    /** Who applies the change; undefined: only plan it. */
+    by: Actor | undefined,
   ): Promise<Plan> {
     const { steps, migration, problems } = planSteps(change.current, change.next, options.rename)
     for (const name of Object.keys(options.convert ?? {})) {
@@ -197,6 +198,8 @@ function createContentModel(app: FastifyInstance) {
     const held = new Map<string, Set<string>>()
     const failed: AffectedEntry[] = []
     const invalid: AffectedEntry[] = []
+    const clashes: AffectedEntry[] = []
+    const holders = new Map<string, string>()
     let cursor: string | undefined
     for (;;) {
       const rows = await tx.entry.findMany({
@@ -229,6 +232,14 @@ function createContentModel(app: FastifyInstance) {
           migrated[status] = next
           const draftCheck = validators.validate(entrySchema(fields, change.after.components, 'draft'), next)
           draftCheck.problems.forEach((p) => failed.push({ ...where, ...p }))
+          // Unique values (per type, locale and status) must stay unique: a field made unique, say.
+          for (const field of fields.filter((f) => f.unique === true || f.type === 'uid')) {
+            if (next[field.name] === undefined) continue
+            const key = JSON.stringify([row.contentTypeId, row.locale, status, field.name, next[field.name]])
+            const holder = holders.get(key)
+            if (holder === undefined) holders.set(key, row.documentId)
+            else clashes.push({ ...where, path: `/${field.name}`, message: `has the value of ${holder} too` })
+          }
           if (status === 'published' && draftCheck.valid) {
             const publishCheck = validators.validate(entrySchema(fields, change.after.components, 'publish'), next)
             publishCheck.problems.forEach((p) => invalid.push({ ...where, ...p }))
@@ -236,7 +247,19 @@ function createContentModel(app: FastifyInstance) {
         }
         // Compared as values: the database does not keep the order of an object's keys.
         const changed = (['draft', 'published'] as const).some((status) => !isDeepStrictEqual(migrated[status] ?? null, row[status]))
-        if (apply && changed) {
+        if (by !== undefined && changed) {
+          const version = row.version + 1
+          const draft = migrated.draft as Data
+          await tx.entryVersion.create({
+            data: {
+              entryId: row.id,
+              version,
+              action: 'migrate',
+              data: draft as Prisma.InputJsonValue,
+              changed: changedFields(row.draft as Data, draft),
+              createdById: by.userId,
+            },
+          })
           await tx.entry.update({
             where: { id: row.id },
             data: {
@@ -257,6 +280,9 @@ function createContentModel(app: FastifyInstance) {
     const list = (entries: AffectedEntry[]) => ({ count: entries.length, entries: entries.slice(0, LISTED) })
     if (failed.length > 0) {
       blocked.push({ reason: 'Values would not fit the new definition: convert them (changes.convert: clear) or change the entries first', ...list(failed) })
+    }
+    if (clashes.length > 0) {
+      blocked.push({ reason: 'Unique fields would hold the same value in several entries: change the entries first', ...list(clashes) })
     }
     const confirmed = new Set(options.remove ?? [])
     for (const step of planned) {
@@ -315,6 +341,8 @@ function createContentModel(app: FastifyInstance) {
     const { context, definitions } = await model(tx)
     const after = definitions.map((t) => (t.apiId === current.apiId ? { ...t, fields: definition.fields } : t))
     refuse([...definitionProblems(definition.fields, context), ...inverseProblems(after, current.apiId)])
+    // Entry writes wait from here, so that what the option checks read holds until the change commits.
+    await lockEntries(tx, current.id)
     const plan = await migrate(
       tx,
       {
@@ -326,7 +354,7 @@ function createContentModel(app: FastifyInstance) {
       },
       options.changes ?? {},
       await typeBlockers(tx, current, definition),
-      options.dryRun !== true,
+      options.dryRun === true ? undefined : options.actor,
     )
     if (options.dryRun === true) return { plan, type: current }
     if (!plan.applicable) throw withDetails(new ModelChangeRefusedError(plan.blocked.map((b) => b.reason).join('; ')), plan)
@@ -373,7 +401,7 @@ function createContentModel(app: FastifyInstance) {
       },
       options.changes ?? {},
       [],
-      options.dryRun !== true,
+      options.dryRun === true ? undefined : options.actor,
     )
     if (options.dryRun === true) return { plan, component: current }
     if (!plan.applicable) throw withDetails(new ModelChangeRefusedError(plan.blocked.map((b) => b.reason).join('; ')), plan)
@@ -445,11 +473,12 @@ function createContentModel(app: FastifyInstance) {
         if (referencedBy.length > 0) {
           throw withDetails(new ConflictError(`Content types relate to "${apiId}": ${referencedBy.join(', ')}`), { referencedBy })
         }
+        // Before counting: an entry saved meanwhile would otherwise fail the deletion (500).
+        await lockEntries(tx, type.id)
         const entries = await tx.entry.count({ where: { contentTypeId: type.id } })
         if (entries > 0) {
           throw withDetails(new ConflictError(`"${apiId}" has ${entries} entries: delete them first`), { entries })
         }
-        await lockEntries(tx, type.id)
         await tx.contentType.delete({ where: { id: type.id } })
         await audit(tx, { action: 'content-type.delete', subject: 'content-types', actor, details: { apiId } })
       })

@@ -1,12 +1,11 @@
-import { isDeepStrictEqual } from 'node:util'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError, withDetails } from '../errors.js'
 import { type Entry, Prisma } from '../generated/prisma/client.js'
 import type { FieldDefinition } from '../schemas/content-model.js'
 import type { ListQuery } from '../schemas/entries.js'
-import { assertWritableFields, type Grant, type Principal, readableFields } from './access-control.js'
-import { type Data, idsOf, mapData } from './content-data.js'
+import { assertWritableFields, type Grant, type Principal, readableFields, ruleFor } from './access-control.js'
+import { changedFields, type Data, idsOf, mapData } from './content-data.js'
 import { type Actor, audit } from './audit.js'
 import { lockEntries } from './content-model.js'
 import type { Components, Problem, ValidationMode } from './content-schema.js'
@@ -70,7 +69,7 @@ const STATES = {
 }
 
 /** Columns of an entry that lists sort on, beside its fields. */
-const TIMESTAMPS: Record<string, string> = { createdAt: 'created_at', updatedAt: 'updated_at', publishedAt: 'published_at' }
+const TIMESTAMPS = new Map([['createdAt', 'created_at'], ['updatedAt', 'updated_at'], ['publishedAt', 'published_at']])
 const TEXT_TYPES = new Set(['string', 'text', 'email', 'url', 'uid', 'enumeration'])
 const SORTABLE_TYPES = new Set([...TEXT_TYPES, 'integer', 'decimal', 'boolean', 'date', 'datetime'])
 
@@ -80,12 +79,12 @@ function sortOf(type: { fields: Prisma.JsonValue }, column: Prisma.Sql, sort = '
   return sort.split(',').map((term) => {
     const [name = '', direction = 'asc'] = term.split(':')
     const order = Prisma.raw(direction === 'desc' ? 'DESC NULLS LAST' : 'ASC NULLS LAST')
-    const timestamp = TIMESTAMPS[name]
+    const timestamp = TIMESTAMPS.get(name)
     if (timestamp !== undefined) return Prisma.sql`${Prisma.raw(timestamp)} ${order}`
     const field = fields.find((f) => f.name === name && SORTABLE_TYPES.has(f.type))
     if (field === undefined) {
       const sortable = fields.filter((f) => SORTABLE_TYPES.has(f.type)).map((f) => f.name)
-      const allowed = [...Object.keys(TIMESTAMPS), ...sortable]
+      const allowed = [...TIMESTAMPS.keys(), ...sortable]
       throw withDetails(new ValidationError(`Cannot sort by "${name}"`), [
         { in: 'querystring', path: '/sort', message: `must name one of ${allowed.join(', ')}`, allowed },
       ])
@@ -118,12 +117,6 @@ function withoutUndefined(data: Data): Data {
 
 function json(data: Data): Prisma.InputJsonValue {
   return data as Prisma.InputJsonValue
-}
-
-/** The top-level fields whose values differ between two versions of data. */
-export function changedFields(before: Data, after: Data): string[] {
-  const names = new Set([...Object.keys(before), ...Object.keys(after)])
-  return [...names].filter((name) => !isDeepStrictEqual(before[name], after[name])).sort()
 }
 
 /**
@@ -245,12 +238,14 @@ function createEntries(app: FastifyInstance) {
       return value
     })
     if (wanted.length === 0) return []
-    const found = await tx.entry.findMany({
-      where: { documentId: { in: [...new Set(wanted.map((w) => w.id))] } },
-      select: { documentId: true, contentType: { select: { apiId: true } } },
-      distinct: ['documentId'],
-    })
-    const existing = new Set(found.map((e) => `${e.contentType.apiId} ${e.documentId}`))
+    // The targets stay until this commits (a deletion of one waits, then sees the new link).
+    const ids = [...new Set(wanted.map((w) => w.id))]
+    const found = await tx.$queryRaw<{ documentId: string, apiId: string }[]>`
+      SELECT e.document_id AS "documentId", t.api_id AS "apiId"
+      FROM entries e JOIN content_types t ON t.id = e.content_type_id
+      WHERE e.document_id = ANY (${ids}::uuid[])
+      FOR KEY SHARE OF e`
+    const existing = new Set(found.map((e) => `${e.apiId} ${e.documentId}`))
     return wanted
       .filter((w) => !existing.has(`${w.target} ${w.id}`))
       .map((w) => ({ path: w.path, message: `there is no "${w.target}" entry ${w.id}` }))
@@ -499,12 +494,16 @@ function createEntries(app: FastifyInstance) {
     if (current.published === null) throw new ConflictError('The entry was never published: there is nothing to go back to')
     if (stateOf(current) === 'published') return current
     const data = current.published as Data
+    const changed = changedFields(current.draft as Data, data)
+    // Going back writes every field that changed since.
+    assertWritableFields(scope.grant, Object.fromEntries(changed.map((f) => [f, true])))
     const version = current.version + 1
     const entry = await tx.entry.update({
       where: { id: current.id },
       data: { draft: json(data), version, publishedVersion: version, updatedById: scope.actor.userId ?? null },
     })
-    await record(tx, entry, 'discard', data, changedFields(current.draft as Data, data), scope.actor, type.apiId)
+    await record(tx, entry, 'discard', data, changed, scope.actor, type.apiId)
+    await share(tx, type, scope, entry, changed)
     return entry
   }
 
@@ -528,7 +527,14 @@ function createEntries(app: FastifyInstance) {
       throw withDetails(new ConflictError(`${restricting.length} links point at ${documentId}: remove them first`), { referencedBy })
     }
     const ids = new Set([documentId])
+    // Their types' writes and definition changes wait, and each entry is read again under its lock.
+    const holders = new Set(references.map((r) => r.apiId))
+    for (const typeId of model.types.filter((t) => holders.has(t.apiId)).map((t) => t.id).sort()) {
+      // Taken again for the document's own type: a lock the transaction holds is granted at once.
+      await lockEntries(tx, typeId)
+    }
     for (const entryId of new Set(references.map((r) => r.entryId))) {
+      await tx.$queryRaw`SELECT 1 FROM entries WHERE id = ${entryId}::uuid FOR UPDATE`
       const entry = await tx.entry.findUniqueOrThrow({ where: { id: entryId } })
       const holder = model.types.find((t) => t.id === entry.contentTypeId) as ModelTypes['types'][number]
       const strip = (data: Prisma.JsonValue) => unlink(data as Data, holder.fields, model.components, type.apiId, ids)
@@ -554,9 +560,16 @@ function createEntries(app: FastifyInstance) {
     const where = { contentTypeId: type.id, documentId, ...inLocale, ...scope.grant.where }
     const rows = await tx.entry.findMany({ where })
     if (rows.length === 0) throw new NotFoundError(`No "${type.apiId}" entry ${target.documentId}`)
+    if (target.expected !== undefined && rows.length > 1) {
+      throw withDetails(new ValidationError('A version names one locale\'s variant: add ?locale= to delete with If-Match'), [
+        { in: 'querystring', path: '/locale', message: 'is required with If-Match on a document with several locales' },
+      ])
+    }
     for (const row of target.expected === undefined ? [] : rows) {
       await findForChange(tx, type, scope, { ...target, locale: row.locale })
     }
+    // Locked, so that a save linking to them either commits first (and is seen) or waits.
+    await tx.$queryRaw`SELECT 1 FROM entries WHERE id = ANY (${rows.map((r) => r.id)}::uuid[]) FOR UPDATE`
     // The document goes when its last locale goes: then what links to it is refused or unlinked.
     const others = await tx.entry.count({ where: { documentId, id: { notIn: rows.map((r) => r.id) } } })
     if (others === 0) await detach(tx, type, scope, documentId)
@@ -601,7 +614,9 @@ function createEntries(app: FastifyInstance) {
     /** Entries as editors see them (see `present`): inverse relations cost one query per inverse field. */
     async view(scope: Scope, entries: Entry[], status: EntryStatus) {
       const type = await contentModel.getType(scope.apiId, scope.rules)
-      const back = await inverses(prisma, await modelOf(prisma), type.apiId, entries.map((e) => e.documentId), status)
+      const readable = (apiId: string) => ruleFor(scope.rules, `content:${apiId}`, 'read') !== undefined
+      const ids = entries.map((e) => e.documentId)
+      const back = await inverses(prisma, await modelOf(prisma), type.apiId, ids, status, readable)
       return entries.map((entry) => present(entry, status, scope.grant, back.get(entry.documentId) ?? {}))
     },
 
@@ -713,14 +728,16 @@ function createEntries(app: FastifyInstance) {
       const operation = { publish: publishIn, unpublish: unpublishIn, remove: removeIn }[action]
       // A hundred entries take a thousand queries: over Prisma's default 5 s when each query has a few ms of latency.
       return inTransaction(scope, async (tx, type) => {
-        const failures: { documentId: string, code: string, message: string, details?: unknown }[] = []
+        const failures: Record<string, unknown>[] = []
         for (const documentId of new Set(input.documentIds)) {
           try {
             await operation(tx, type, scope, { documentId, locale: input.locale })
           } catch (error) {
             const { statusCode, code, message, details } = error as CodedError
             if (statusCode === undefined || statusCode >= 500) throw error
-            failures.push({ documentId, code, message, ...(details === undefined ? {} : { details }) })
+            // Where in the request, as for any validation problem, and why.
+            const path = `/documentIds/${input.documentIds.indexOf(documentId)}`
+            failures.push({ in: 'body', path, message, documentId, code, ...(details === undefined ? {} : { details }) })
           }
         }
         if (failures.length > 0) {
@@ -735,11 +752,15 @@ function createEntries(app: FastifyInstance) {
     async versions(scope: Scope, target: Target) {
       const type = await contentModel.getType(scope.apiId, scope.rules)
       const entry = await find(prisma, type, scope, target)
-      return prisma.entryVersion.findMany({
+      const versions = await prisma.entryVersion.findMany({
         where: { entryId: entry.id },
         orderBy: { version: 'desc' },
         select: { version: true, action: true, changed: true, createdById: true, createdAt: true },
       })
+      // Only the names of fields the caller may read.
+      const { fields } = scope.grant
+      const readable = (name: string) => fields === undefined || fields.includes(name)
+      return versions.map((v) => ({ ...v, changed: v.changed.filter(readable) }))
     },
 
     async version(scope: Scope, target: Target, version: number) {
@@ -774,12 +795,21 @@ function createEntries(app: FastifyInstance) {
       })
     },
 
-    async publish(scope: Scope, target: Target) {
-      return inTransaction(scope, (tx, type) => publishIn(tx, type, scope, target))
+    /** Publishes the draft; `alongside` runs in the same transaction (the scheduler marks its job done). */
+    async publish(scope: Scope, target: Target, alongside?: (tx: Transaction) => Promise<void>) {
+      return inTransaction(scope, async (tx, type) => {
+        const entry = await publishIn(tx, type, scope, target)
+        await alongside?.(tx)
+        return entry
+      })
     },
 
-    async unpublish(scope: Scope, target: Target) {
-      return inTransaction(scope, (tx, type) => unpublishIn(tx, type, scope, target))
+    async unpublish(scope: Scope, target: Target, alongside?: (tx: Transaction) => Promise<void>) {
+      return inTransaction(scope, async (tx, type) => {
+        const entry = await unpublishIn(tx, type, scope, target)
+        await alongside?.(tx)
+        return entry
+      })
     },
 
     /** The draft goes back to what is published. */

@@ -115,11 +115,13 @@ export async function inverses(
   target: string,
   documentIds: string[],
   status: 'draft' | 'published',
+  readable: (apiId: string) => boolean,
 ): Promise<Map<string, Record<string, string[]>>> {
   const result = new Map(documentIds.map((id) => [id, {} as Record<string, string[]>]))
   if (documentIds.length === 0) return result
   const column = Prisma.raw(status)
-  for (const type of model.types) {
+  // Only from types the caller may read: the others' documents are not theirs to know.
+  for (const type of model.types.filter((t) => readable(t.apiId))) {
     for (const field of type.fields) {
       if (field.type !== 'relation' || field.target !== target || field.inverse === undefined) continue
       for (const value of result.values()) value[field.inverse] = []

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { ConflictError, NotFoundError, ValidationError, withDetails } from '../errors.js'
-import type { ScheduledJob } from '../generated/prisma/client.js'
+import type { Prisma, ScheduledJob } from '../generated/prisma/client.js'
 import type { Rule } from './access-control.js'
 import { audit } from './audit.js'
 import type { Scope, Target } from './entries.js'
@@ -38,23 +38,30 @@ function createScheduler(app: FastifyInstance) {
   }
 
   async function run(job: ScheduledJob): Promise<void> {
-    const finish = (status: 'done' | 'failed', error?: string) => prisma.scheduledJob.update({
-      where: { id: job.id },
-      data: { status, error, finishedAt: new Date(), lockedUntil: null },
+    // Only while the claim is still this run's: an instance that took too long finds it gone.
+    const claimed = { id: job.id, status: 'running' as const, attempts: job.attempts }
+    const finish = (tx: Prisma.TransactionClient, status: 'done' | 'failed' | 'pending', error?: string) => tx.scheduledJob.updateMany({
+      where: claimed,
+      data: { status, error, finishedAt: status === 'pending' ? null : new Date(), lockedUntil: null },
     })
     if (job.attempts > MAX_ATTEMPTS) {
-      await finish('failed', `Gave up after ${MAX_ATTEMPTS} attempts`)
+      await finish(prisma, 'failed', `Gave up after ${MAX_ATTEMPTS} attempts`)
       return
     }
     try {
       const type = await prisma.contentType.findUniqueOrThrow({ where: { id: job.contentTypeId } })
       const grant = { where: {}, fields: undefined }
       const scope: Scope = { apiId: type.apiId, grant, actor: {}, rules: SERVER_RULES }
-      await entries[job.action](scope, { documentId: job.documentId, locale: job.locale })
-      await finish('done')
+      // Done in the transaction of the publish itself: both happen, or neither.
+      await entries[job.action](scope, { documentId: job.documentId, locale: job.locale }, async (tx) => {
+        const { count } = await finish(tx, 'done')
+        if (count === 0) throw new ConflictError('Another instance has claimed the job since')
+      })
     } catch (error) {
-      // A job that cannot be done (the draft does not pass publishing, the entry is gone) fails and says why.
-      await finish('failed', (error as Error).message)
+      // Waiting too long behind a longer change: again on the next tick. Otherwise the job
+      // cannot be done (the draft does not pass publishing, the entry is gone): it fails and says why.
+      const busy = (error as { code?: string }).code === 'P2028'
+      await finish(prisma, busy ? 'pending' : 'failed', busy ? undefined : (error as Error).message)
     }
   }
 
@@ -83,6 +90,8 @@ function createScheduler(app: FastifyInstance) {
       if (!type.draftAndPublish) throw new ConflictError(`"${type.apiId}" has no draft & publish: saving publishes`)
       const entry = await entries.get(scope, target)
       return prisma.$transaction(async (tx) => {
+        // Two schedules of one entry take turns: the second replaces the first's job instead of adding its own.
+        await tx.$queryRaw`SELECT 1 FROM entries WHERE id = ${entry.id}::uuid FOR UPDATE`
         const { documentId, locale } = entry
         const where = { documentId, locale, action: input.action, status: 'pending' as const }
         await tx.scheduledJob.updateMany({ where, data: { status: 'cancelled', finishedAt: new Date() } })

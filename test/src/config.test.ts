@@ -20,6 +20,9 @@ t.test('every setting has a default, and no database URL means the embedded data
     GUDANG_LOGIN_MAX_ATTEMPTS: 10,
     GUDANG_LOGIN_MAX_ATTEMPTS_PER_IP: 50,
     GUDANG_LOGIN_WINDOW: 900,
+    GUDANG_ENTRY_VERSIONS: 100,
+    GUDANG_TRANSACTION_TIMEOUT: 60_000,
+    GUDANG_SCHEDULER_INTERVAL: 10_000,
   })
 })
 

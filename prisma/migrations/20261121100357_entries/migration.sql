@@ -1,5 +1,5 @@
 -- CreateEnum
-CREATE TYPE "entry_action" AS ENUM ('create', 'update', 'publish', 'unpublish', 'discard', 'restore');
+CREATE TYPE "entry_action" AS ENUM ('create', 'update', 'publish', 'unpublish', 'discard', 'restore', 'migrate');
 
 -- CreateTable
 CREATE TABLE "locales" (

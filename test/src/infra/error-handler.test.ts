@@ -198,3 +198,15 @@ t.test('Prisma\'s unique violation answers 409 and a missing row 404', async (t)
   t.equal(missing.statusCode, 404)
   t.equal(missing.json().code, 'GUDANG_ERR_NOT_FOUND')
 })
+
+t.test('a transaction that outlives its time answers 503: the database is busy', async (t) => {
+  const app = await build(t)
+  app.post('/test/slow', { config: { access: 'public' } }, async () =>
+    app.prisma.$transaction(async (tx) => {
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      return tx.user.count()
+    }, { timeout: 50 }))
+  const res = await app.inject({ method: 'POST', url: '/test/slow' })
+  t.equal(res.statusCode, 503)
+  t.match(res.json(), { code: 'GUDANG_ERR_BUSY', message: /try again shortly/ })
+})
