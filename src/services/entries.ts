@@ -439,13 +439,9 @@ function createEntries(app: FastifyInstance) {
   }
 
   /** Runs work on a type's entries in one transaction, holding the type's entry lock. */
-  async function inTransaction<T>(
-    scope: Scope,
-    work: (tx: Transaction, type: TypeRow) => Promise<T>,
-    options?: { timeout: number },
-  ): Promise<T> {
+  async function inTransaction<T>(scope: Scope, work: (tx: Transaction, type: TypeRow) => Promise<T>): Promise<T> {
     const known = await contentModel.getType(scope.apiId, scope.rules)
-    return prisma.$transaction(async (tx) => work(tx, await locked(tx, known)), options)
+    return prisma.$transaction(async (tx) => work(tx, await locked(tx, known)))
   }
 
   async function publishIn(tx: Transaction, type: TypeRow, scope: Scope, target: Target): Promise<Entry> {
@@ -726,7 +722,6 @@ function createEntries(app: FastifyInstance) {
      */
     async bulk(scope: Scope, action: 'publish' | 'unpublish' | 'remove', input: { documentIds: string[], locale?: string }) {
       const operation = { publish: publishIn, unpublish: unpublishIn, remove: removeIn }[action]
-      // A hundred entries take a thousand queries: over Prisma's default 5 s when each query has a few ms of latency.
       return inTransaction(scope, async (tx, type) => {
         const failures: Record<string, unknown>[] = []
         for (const documentId of new Set(input.documentIds)) {
@@ -745,7 +740,7 @@ function createEntries(app: FastifyInstance) {
           throw withDetails(new ValidationError(`${failures.length} of ${total} entries could not be changed: nothing was`), failures)
         }
         return new Set(input.documentIds).size
-      }, { timeout: 120_000 })
+      })
     },
 
     /** The versions of an entry variant, newest first, without their data. */

@@ -8,6 +8,8 @@ import type { Scope, Target } from './entries.js'
 
 /** How long a claimed job is its instance's; after that another instance may run it again. */
 const CLAIM_SECONDS = 300
+/** How long a job that waited too long behind another change waits before it is tried again. */
+const BUSY_RETRY_MS = 30_000
 /** A job whose instance died this many times is given up. */
 const MAX_ATTEMPTS = 3
 
@@ -40,9 +42,9 @@ function createScheduler(app: FastifyInstance) {
   async function run(job: ScheduledJob): Promise<void> {
     // Only while the claim is still this run's: an instance that took too long finds it gone.
     const claimed = { id: job.id, status: 'running' as const, attempts: job.attempts }
-    const finish = (tx: Prisma.TransactionClient, status: 'done' | 'failed' | 'pending', error?: string) => tx.scheduledJob.updateMany({
+    const finish = (tx: Prisma.TransactionClient, status: 'done' | 'failed', error?: string) => tx.scheduledJob.updateMany({
       where: claimed,
-      data: { status, error, finishedAt: status === 'pending' ? null : new Date(), lockedUntil: null },
+      data: { status, error, finishedAt: new Date(), lockedUntil: null },
     })
     if (job.attempts > MAX_ATTEMPTS) {
       await finish(prisma, 'failed', `Gave up after ${MAX_ATTEMPTS} attempts`)
@@ -58,10 +60,15 @@ function createScheduler(app: FastifyInstance) {
         if (count === 0) throw new ConflictError('Another instance has claimed the job since')
       })
     } catch (error) {
-      // Waiting too long behind a longer change: again on the next tick. Otherwise the job
-      // cannot be done (the draft does not pass publishing, the entry is gone): it fails and says why.
-      const busy = (error as { code?: string }).code === 'P2028'
-      await finish(prisma, busy ? 'pending' : 'failed', busy ? undefined : (error as Error).message)
+      if ((error as { code?: string }).code === 'P2028') {
+        // It waited too long behind a longer change: the claim stays, shortened, so that it is
+        // tried again (an attempt more) once that change has had its time.
+        const lockedUntil = new Date(Date.now() + BUSY_RETRY_MS)
+        await prisma.scheduledJob.updateMany({ where: claimed, data: { lockedUntil } })
+        return
+      }
+      // The job cannot be done (the draft does not pass publishing, the entry is gone): it fails and says why.
+      await finish(prisma, 'failed', (error as Error).message)
     }
   }
 
