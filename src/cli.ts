@@ -171,7 +171,9 @@ async function applyModel(config: Config, file: string, dryRun: boolean): Promis
     process.stdout.write(describe(outcome))
     const blocked = outcome.changes.some((c) => c.plan?.applicable === false)
     if (blocked) code = 1
-    console.error(blocked ? 'Nothing was applied: a change is blocked.' : dryRun ? 'Dry run: nothing was applied.' : outcome.changes.length > 0 ? 'Applied.' : '')
+    if (blocked) console.error('Nothing was applied: a change is blocked.')
+    else if (dryRun) console.error('Dry run: nothing was applied.')
+    else if (outcome.changes.length > 0) console.error('Applied.')
   })
   return code
 }

@@ -3,11 +3,14 @@ import { once } from 'node:events'
 import { mkdtemp } from 'node:fs/promises'
 import path from 'node:path'
 import type { Test } from 'tap'
+import { type App, buildApp } from '../src/app.js'
 import { run } from '../src/cli.js'
 import { packageRoot } from '../src/package.js'
-import { testDatabase } from './helper.js'
+import { testConfig, testDatabase } from './helper.js'
 
 const bin = path.join(packageRoot, 'src', 'bin.ts')
+
+type Env = Record<string, string>
 
 /** Ways to run `gudang` in a test file, in a working directory of its own. */
 export function cliRunner(t: Test) {
@@ -53,5 +56,21 @@ export function cliRunner(t: Test) {
     return { code, output }
   }
 
-  return { workdir, gudang, runProcess, databaseEnv, runHere }
+  /**
+   * Works on a database of `databaseEnv` with the app in this process, and closes it: the
+   * embedded database serves one process at a time, so do this between runs of `gudang`.
+   */
+  async function withApp<T>(env: Env, work: (app: App) => Promise<T>, values: Env = {}) {
+    const { GUDANG_DATA_DIR: dataDir } = env
+    const folder = dataDir === undefined ? {} : { GUDANG_DATA_DIR: path.join(workdir, dataDir) }
+    const app = buildApp(testConfig({ ...env, ...folder, ...values }), { logger: false })
+    try {
+      await app.ready()
+      return await work(app)
+    } finally {
+      await app.close()
+    }
+  }
+
+  return { workdir, gudang, runProcess, databaseEnv, runHere, withApp }
 }

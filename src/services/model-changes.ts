@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { FieldDefinition } from '../schemas/content-model.js'
-import { type Data, isData } from './content-data.js'
+import type { Data } from './content-data.js'
 import type { Problem } from './content-schema.js'
 import { markdownToBlocks } from './richtext.js'
 
@@ -80,6 +80,7 @@ export function planSteps(
     else if (!nextNames.has(to)) problems.push({ path, message: `the new definition has no field "${to}"` })
     else if (nextNames.has(from)) problems.push({ path, message: `"${from}" is still in the new definition: rename it or keep it` })
     else if (byName.has(to)) problems.push({ path, message: `"${to}" is already a field: remove it first` })
+    else if (renamedTo.has(to)) problems.push({ path, message: `"${renamedTo.get(to)}" is renamed to "${to}" too` })
     else renamedTo.set(to, from)
   }
   const moves: Move[] = next.map((field) => ({ field, source: byName.get(renamedTo.get(field.name) ?? field.name) }))
@@ -191,9 +192,4 @@ export function migrateObject(
   // Keys that are no field (a zone item's `__component`) stay.
   const others = Object.entries(data).filter(([key]) => !current.has(key))
   return { data: Object.fromEntries([...others, ...entries].filter(([, v]) => v !== null)) as Data, failures }
-}
-
-/** Whether an object holds a value for a field. */
-export function holds(data: unknown, name: string): boolean {
-  return isData(data) && Object.hasOwn(data, name) && data[name] !== null
 }

@@ -149,6 +149,7 @@ t.test('a component change applies to the validators of the types that use it', 
   })
   t.equal(changed.statusCode, 200)
   t.equal(changed.json().data.version, 2)
+  t.strictSame(changed.json().meta.plan.steps, [{ action: 'add', field: 'canonical', type: 'url', entries: 0 }])
   t.same(await check(), { valid: true, problems: [] })
 })
 
@@ -231,10 +232,17 @@ t.test('a changed definition gets a new version; the history keeps every one', a
   })
   t.equal(changed.statusCode, 200)
   t.match(changed.json().data, { apiId: 'author', version: 2, description: 'People who write' })
+  t.strictSame(changed.json().meta, {
+    plan: { steps: [{ action: 'add', field: 'bio', type: 'richtext', entries: 0 }], blocked: [], invalid: { count: 0, entries: [] }, applicable: true },
+  }, 'the answer tells what the change did')
   const history = await app.inject({ url: `${TYPES}/author/versions`, headers: admin.headers })
   t.same(history.json().data.map((v: { version: number }) => v.version), [2, 1])
   t.equal(history.json().data[0].createdById, admin.user.id)
   t.same(history.json().data[1].definition.fields, author.fields)
+  t.strictSame(history.json().data.map((v: { changes: unknown }) => v.changes), [
+    [{ action: 'add', field: 'bio', type: 'richtext', entries: 0 }],
+    [{ action: 'add', field: 'name', type: 'string' }],
+  ])
 
   const invalid = await app.inject({
     method: 'PUT',
@@ -349,4 +357,19 @@ t.test('whoever may read content reads the model; only those with content-types 
   const exporter = await create(app, admin, '/api/admin/tokens', { name: 'export', kind: 'custom', roleId: exporters.id })
   const all = await app.inject({ url: TYPES, headers: bearer(exporter.accessKey) })
   t.same(all.json().data.map((type: { apiId: string }) => type.apiId), ['article', 'author', 'tag'], 'reading the model reads all of it')
+})
+
+t.test('a type with entries cannot be deleted', async (t) => {
+  const { app, admin } = await setUp(t)
+  await create(app, admin, TYPES, author)
+  const ada = await create(app, admin, `${TYPES}/author/entries`, { data: { name: 'Ada' } })
+  await create(app, admin, `${TYPES}/author/entries`, { data: { name: 'Grace' } })
+  const del = () => app.inject({ method: 'DELETE', url: `${TYPES}/author`, headers: admin.headers })
+  const refused = await del()
+  t.equal(refused.statusCode, 409)
+  t.equal(refused.json().message, '"author" has 2 entries: delete them first')
+  t.strictSame(refused.json().details, { entries: 2 })
+  await app.inject({ method: 'DELETE', url: `${TYPES}/author/entries/${ada.documentId}`, headers: admin.headers })
+  t.strictSame((await del()).json().details, { entries: 1 })
+  t.equal((await app.inject({ url: `${TYPES}/author`, headers: admin.headers })).statusCode, 200, 'the type is still there')
 })
