@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { FieldDefinition } from '../schemas/content-model.js'
-import type { Components } from './content-schema.js'
+import { componentFields, type Components } from './content-schema.js'
 
 /** An entry's data, or a component's within it: field names to values. */
 export type Data = Record<string, unknown>
@@ -20,7 +20,7 @@ export function isData(value: unknown): value is Data {
  */
 export function mapData(data: Data, fields: readonly FieldDefinition[], components: Components, visit: Visit, path = ''): Data {
   const descend = (value: unknown, uid: string, at: string): unknown =>
-    isData(value) && components.has(uid) ? mapData(value, components.get(uid) ?? [], components, visit, at) : value
+    isData(value) ? mapData(value, componentFields(components, uid), components, visit, at) : value
   return Object.fromEntries(
     Object.entries(data).flatMap(([key, value]) => {
       const field = fields.find((f) => f.name === key)

@@ -17,6 +17,7 @@ import { type Actor, audit } from './audit.js'
 import type { ModelExport } from './content-declarations.js'
 import { changedFields, type Data, isData, mapData } from './content-data.js'
 import {
+  componentFields,
   type Components,
   createValidators,
   definitionProblems,
@@ -160,7 +161,8 @@ function createContentModel(app: FastifyInstance) {
   function typesUsing(types: { apiId: string, fields: Prisma.JsonValue }[], components: Components, uid: string) {
     const reaches = (fields: readonly FieldDefinition[], seen: Set<string>): boolean => fields.some((f) => {
       const uids = f.type === 'component' ? [f.component] : f.type === 'dynamiczone' ? f.components : []
-      return uids.some((u) => u === uid || (!seen.has(u) && (seen.add(u), reaches(components.get(u) ?? [], seen))))
+      const inner = (u: string) => reaches(componentFields(components, u), seen)
+      return uids.some((u) => u === uid || (!seen.has(u) && (seen.add(u), inner(u))))
     })
     return types.filter((t) => reaches(fieldsOf(t), new Set())).map((t) => t.apiId)
   }
@@ -378,6 +380,8 @@ function createContentModel(app: FastifyInstance) {
     const users = typesUsing(types, context.components, uid)
     const rows = await tx.contentType.findMany({ where: { apiId: { in: users } }, select: { id: true, fields: true } })
     const typeFields = new Map(rows.map((t) => [t.id, fieldsOf(t)]))
+    // Asked only for the types just read: each is there.
+    const fieldsFor = (id: string) => typeFields.get(id) as FieldDefinition[]
     const after = new Map(context.components).set(uid, definition.fields)
     const plan = await migrate(
       tx,
@@ -385,10 +389,11 @@ function createContentModel(app: FastifyInstance) {
         typeIds: rows.map((t) => t.id),
         current: fieldsOf(current),
         next: definition.fields,
-        after: { fields: (id) => typeFields.get(id) ?? [], components: after },
+        after: { fields: fieldsFor, components: after },
         transform: (typeId, data, object) => {
-          const each = (item: unknown, at: string) => (isData(item) ? object(item, at) : item)
-          return mapData(data, typeFields.get(typeId) ?? [], context.components, (field, value, path) => {
+          // Stored data fits its definition: a component's value is an object, or a list of them.
+          const each = (item: unknown, at: string) => object(item as Data, at)
+          return mapData(data, fieldsFor(typeId), context.components, (field, value, path) => {
             if (field.type === 'component' && field.component === uid) {
               return Array.isArray(value) ? value.map((item, i) => each(item, `${path}/${i}`)) : each(value, path)
             }

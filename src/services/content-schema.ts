@@ -43,7 +43,7 @@ const UID_PATTERN = '^[A-Za-z0-9_~.-]+$'
 const uuid = { type: 'string', format: 'uuid' }
 
 /** A component's fields; one that does not exist (definitions refuse that) has none. */
-function componentFields(components: Components, uid: string): readonly FieldDefinition[] {
+export function componentFields(components: Components, uid: string): readonly FieldDefinition[] {
   return components.get(uid) ?? []
 }
 

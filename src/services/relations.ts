@@ -1,7 +1,7 @@
 import { Prisma } from '../generated/prisma/client.js'
 import type { FieldDefinition } from '../schemas/content-model.js'
 import { type Data, idsOf, isData, mapData } from './content-data.js'
-import type { Components } from './content-schema.js'
+import { componentFields, type Components } from './content-schema.js'
 
 /**
  * Relations hold document ids in the entries' data. What points at a document is found from
@@ -34,7 +34,7 @@ function relatesTo(fields: Fields, components: Components, target: string, seen 
   return fields.some((f) => {
     if (f.type === 'relation') return f.target === target
     const uids = f.type === 'component' ? [f.component] : f.type === 'dynamiczone' ? f.components : []
-    const inner = (uid: string) => relatesTo(components.get(uid) ?? [], components, target, seen)
+    const inner = (uid: string) => relatesTo(componentFields(components, uid), components, target, seen)
     return uids.some((uid) => !seen.has(uid) && (seen.add(uid), inner(uid)))
   })
 }

@@ -337,4 +337,8 @@ t.test('inverse relations: only on a content type\'s own fields, and no clash wi
     { path: '/fields/0/name', message: '"relatedBy" is taken by the inverse of article.related' },
   ])
   t.same(inverseProblems(types, 'page'), [])
+  t.same(inverseProblems(types, 'nowhere'), [], 'a type not in the model has no fields to check')
+  t.same(inverseProblems([{ apiId: 'post', fields: [
+    { name: 'to', type: 'relation', target: 'gone', relation: 'toOne', inverse: 'posts' },
+  ] }], 'post'), [], 'a missing target (refused by definitionProblems) has no names to clash with')
 })
