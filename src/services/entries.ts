@@ -107,7 +107,8 @@ function refuse(problems: Problem[], what: string): void {
   if (problems.length === 0) return
   throw withDetails(
     new ValidationError(`${what}: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`),
-    problems.map((p) => ({ in: 'body', path: `/data${p.path === '/' ? '' : p.path}`, message: p.message })),
+    // The body's `data` is an object (its schema says so): every problem is at a field in it.
+    problems.map((p) => ({ in: 'body', path: `/data${p.path}`, message: p.message })),
   )
 }
 
@@ -159,9 +160,8 @@ function createEntries(app: FastifyInstance) {
    */
   async function locked(tx: Transaction, type: TypeRow): Promise<TypeRow> {
     await lockEntries(tx, type.id)
-    const current = await tx.contentType.findUnique({ where: { id: type.id } })
-    if (current === null) throw new NotFoundError(`No content type "${type.apiId}"`)
-    return current
+    // Deleted meanwhile: 404 (the error handler's answer to a missing row).
+    return tx.contentType.findUniqueOrThrow({ where: { id: type.id } })
   }
 
   /** Markdown given for a rich-text field becomes blocks; null clears a top-level field. */
@@ -591,7 +591,8 @@ function createEntries(app: FastifyInstance) {
    */
   function present(entry: Entry, status: EntryStatus, grant: Grant, inverse: Record<string, string[]>) {
     // A never-published entry has no published data: none of its fields are shown.
-    const data = ((status === 'published' ? entry.published : entry.draft) ?? {}) as Data
+    // Only a published entry is shown as published (lists filter, reads answer 404 otherwise).
+    const data = (status === 'published' ? entry.published : entry.draft) as Data
     return {
       ...readableFields(grant, { ...data, ...inverse }),
       documentId: entry.documentId,
@@ -613,7 +614,9 @@ function createEntries(app: FastifyInstance) {
       const readable = (apiId: string) => ruleFor(scope.rules, `content:${apiId}`, 'read') !== undefined
       const ids = entries.map((e) => e.documentId)
       const back = await inverses(prisma, await modelOf(prisma), type.apiId, ids, status, readable)
-      return entries.map((entry) => present(entry, status, scope.grant, back.get(entry.documentId) ?? {}))
+      // `inverses` answers every document asked for.
+      const inverse = (entry: Entry) => back.get(entry.documentId) as Record<string, string[]>
+      return entries.map((entry) => present(entry, status, scope.grant, inverse(entry)))
     },
 
     async create(scope: Scope, input: { locale?: string, data: Data }) {

@@ -129,3 +129,42 @@ t.test('inverse relations list only documents of types the caller may read', asy
   t.same(seen.articles, [article.documentId])
   t.notOk('notes' in seen, 'notes are not the reader\'s to know')
 })
+
+t.test('lists filter by state, sort numbers, booleans and text as such, and search only text fields', async (t) => {
+  const { call, createType } = await setUp(t)
+  await createType({
+    apiId: 'item',
+    singularName: 'Item',
+    pluralName: 'Items',
+    fields: [{ name: 'name', type: 'string' }, { name: 'rank', type: 'integer' }, { name: 'done', type: 'boolean' }],
+  })
+  await createType({ apiId: 'counter', singularName: 'Counter', pluralName: 'Counters', fields: [{ name: 'n', type: 'integer' }] })
+  const url = `${TYPES}/item/entries`
+  const ids: string[] = []
+  for (const [name, rank, done] of [['b', 10, true], ['a', 9, false], ['c', 100, true]] as const) {
+    ids.push(String(ok(await call('POST', url, { payload: { data: { name, rank, done } } }), 201).documentId))
+  }
+  ok(await call('POST', `${url}/${ids[0]}/publish`))
+  ok(await call('POST', `${url}/${ids[1]}/publish`))
+  ok(await call('PUT', `${url}/${ids[1]}`, { payload: { data: { name: 'a2' } } }))
+  const names = async (query: string) => (ok(await call('GET', `${url}?${query}`)) as unknown as Data[]).map((e) => e.name)
+  t.same(await names('sort=rank:asc'), ['a2', 'b', 'c'], 'numbers as numbers: 9, 10, 100')
+  t.same(await names('sort=done:asc,name:desc'), ['a2', 'c', 'b'], 'false before true')
+  t.same(await names('state=draft'), ['c'])
+  t.same(await names('state=published&sort=name:asc'), ['b'])
+  t.same(await names('state=modified'), ['a2'])
+  const counters = await call('GET', `${TYPES}/counter/entries?q=1`)
+  t.equal(counters.statusCode, 200)
+  t.same(counters.json().meta.total, 0, 'a type without text fields matches no search')
+})
+
+t.test('a single type\'s entry belongs to whoever created it: an own-only editor may not save it', async (t) => {
+  const { app, admin, call, createType } = await setUp(t)
+  await createType({ apiId: 'home', kind: 'single', singularName: 'Home', pluralName: 'Homes', fields: [{ name: 'title', type: 'string' }] })
+  ok(await call('PUT', `${TYPES}/home/entry`, { payload: { data: { title: 'Welcome' } } }))
+  const author = await signInAs(app, admin, 'author')
+  const res = await call('PUT', `${TYPES}/home/entry`, { payload: { data: { title: 'Mine' } }, as: author })
+  t.equal(res.statusCode, 409)
+  t.equal(res.json().message, '"home" has its entry: you may not change it')
+  t.equal(ok(await call('GET', `${TYPES}/home/entry`)).title, 'Welcome')
+})
