@@ -48,6 +48,24 @@ export const NotReadyError = createError<'GUDANG_ERR_NOT_READY', 503, [reason: s
   503,
 )
 
+/** Where in a request a problem is (`in`, a JSON pointer `path`), what it is, and what helps. */
+export interface RequestProblem {
+  in: 'body' | 'querystring' | 'params' | 'headers'
+  path: string
+  message: string
+  [more: string]: unknown
+}
+
+/** A 400 whose details list every problem at its place in the request. */
+export function invalid(message: string, problems: RequestProblem[]) {
+  return withDetails(new ValidationError(message), problems)
+}
+
+/** Problems as one line for a message: `/title must be string; /views must be >= 0`. */
+export function listed(problems: readonly { path: string, message: string }[]): string {
+  return problems.map((p) => `${p.path} ${p.message}`).join('; ')
+}
+
 /** Attaches machine-readable details (for example the failing fields) to a coded error. */
 export function withDetails<E extends Error>(error: E, details: unknown): E & { details: unknown } {
   return Object.assign(error, { details })

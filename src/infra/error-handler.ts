@@ -7,16 +7,18 @@ import type {
   FastifySchemaValidationError,
 } from 'fastify'
 import fp from 'fastify-plugin'
-import { BusyError, ConflictError, NotFoundError, RouteNotFoundError, ValidationError, withDetails } from '../errors.js'
+import {
+  BusyError,
+  ConflictError,
+  invalid,
+  NotFoundError,
+  type RequestProblem,
+  RouteNotFoundError,
+  ValidationError,
+  withDetails,
+} from '../errors.js'
 import { Prisma } from '../generated/prisma/client.js'
 import { type ErrorBody, ErrorSchema } from '../schemas/error.js'
-
-/** What a failing field of a validation error looks like in `details`. */
-interface FieldError {
-  in: string
-  path: string
-  message: string
-}
 
 type HandledError = FastifyError & { details?: unknown }
 
@@ -42,7 +44,7 @@ function body(statusCode: number, code: string, message: string, details?: unkno
   }
 }
 
-function fieldErrors(validation: FastifySchemaValidationError[], context: string): FieldError[] {
+function fieldErrors(validation: FastifySchemaValidationError[], context: RequestProblem['in']): RequestProblem[] {
   return validation.map((issue) => {
     const params = issue.params as Record<string, unknown>
     const child = params.missingProperty ?? params.additionalProperty
@@ -58,8 +60,8 @@ function fieldErrors(validation: FastifySchemaValidationError[], context: string
 /** Schema validation and Prisma's unique violation and missing row become coded errors. */
 function asCodedError(error: HandledError): HandledError {
   if (error.validation) {
-    const fields = fieldErrors(error.validation, String(error.validationContext))
-    return withDetails(new ValidationError(`Invalid request: ${error.message}`), fields)
+    const fields = fieldErrors(error.validation, error.validationContext as RequestProblem['in'])
+    return invalid(`Invalid request: ${error.message}`, fields)
   }
   if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
     // Through a driver adapter, the violated constraint is reported by the adapter: its

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { NotFoundError, ValidationError, withDetails } from '../errors.js'
+import { invalid, NotFoundError } from '../errors.js'
 import type { Prisma } from '../generated/prisma/client.js'
 import type { ApiTokenKind } from '../generated/prisma/enums.js'
 import type { Rule } from './access-control.js'
@@ -37,8 +37,8 @@ function issue() {
   return { value, data: { tokenHash: hash, hint: `${value.slice(0, 8)}…${value.slice(-4)}` } }
 }
 
-function invalid(path: string, message: string) {
-  return withDetails(new ValidationError(`${path.slice(1)} ${message}`), [{ in: 'body', path, message }])
+function invalidField(path: string, message: string) {
+  return invalid(`${path.slice(1)} ${message}`, [{ in: 'body', path, message }])
 }
 
 /** Refuses a caller a token that can do more than they can: to make it, see its value, or revoke it. */
@@ -86,11 +86,11 @@ function createApiTokens(app: FastifyInstance) {
 
     async create(caller: Principal, input: NewApiToken) {
       if ((input.kind === 'custom') !== (input.roleId !== undefined)) {
-        throw invalid('/roleId', 'is required for a custom token and only for one')
+        throw invalidField('/roleId', 'is required for a custom token and only for one')
       }
       // Also false for an invalid date (a leap second passes the format but not Date).
       if (input.expiresAt !== undefined && !(input.expiresAt > new Date())) {
-        throw invalid('/expiresAt', 'must be a time in the future')
+        throw invalidField('/expiresAt', 'must be a time in the future')
       }
       const { value, data } = issue()
       const createdById = caller.kind === 'user' ? caller.userId : undefined
@@ -99,7 +99,7 @@ function createApiTokens(app: FastifyInstance) {
         if (input.roleId !== undefined) {
           await lockRole(tx, input.roleId)
           role = await tx.role.findUnique({ where: { id: input.roleId }, select: { permissions: true } })
-          if (role === null) throw invalid('/roleId', 'names no role')
+          if (role === null) throw invalidField('/roleId', 'names no role')
         }
         assertWithin(caller, { kind: input.kind, role })
         const token = await tx.apiToken.create({

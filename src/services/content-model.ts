@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { ConflictError, ModelChangeRefusedError, NotFoundError, ValidationError, withDetails } from '../errors.js'
+import { ConflictError, invalid, listed, ModelChangeRefusedError, NotFoundError, withDetails } from '../errors.js'
 import type { Prisma } from '../generated/prisma/client.js'
 import {
   type ComponentDefinition,
@@ -77,10 +77,7 @@ function asJson(fields: readonly FieldDefinition[]): Prisma.InputJsonValue {
 
 function refuse(problems: Problem[]): void {
   if (problems.length === 0) return
-  throw withDetails(
-    new ValidationError(`Invalid definition: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`),
-    problems.map((p) => ({ in: 'body', ...p })),
-  )
+  throw invalid(`Invalid definition: ${listed(problems)}`, problems.map((p) => ({ in: 'body', ...p })))
 }
 
 /** The fields that point at a content type or a component. */
@@ -201,6 +198,16 @@ function createContentModel(app: FastifyInstance) {
     const failed: AffectedEntry[] = []
     const invalid: AffectedEntry[] = []
     const clashes: AffectedEntry[] = []
+    // Each type's schemas are built once, not once per entry.
+    const built = new Map<string, Record<ValidationMode, Record<string, unknown>>>()
+    const schemasOf = (typeId: string, fields: readonly FieldDefinition[]) => {
+      const schemas = built.get(typeId) ?? {
+        draft: entrySchema(fields, change.after.components, 'draft'),
+        publish: entrySchema(fields, change.after.components, 'publish'),
+      }
+      built.set(typeId, schemas)
+      return schemas
+    }
     const holders = new Map<string, string>()
     let cursor: string | undefined
     for (;;) {
@@ -213,6 +220,7 @@ function createContentModel(app: FastifyInstance) {
       cursor = rows[rows.length - 1]?.id
       for (const row of rows) {
         const fields = change.after.fields(row.contentTypeId)
+        const schemas = schemasOf(row.contentTypeId, fields)
         const migrated: Partial<Record<'draft' | 'published', Data>> = {}
         for (const status of ['draft', 'published'] as const) {
           const data = row[status]
@@ -232,7 +240,7 @@ function createContentModel(app: FastifyInstance) {
           }
           const next = change.transform(row.contentTypeId, data, object)
           migrated[status] = next
-          const draftCheck = validators.validate(entrySchema(fields, change.after.components, 'draft'), next)
+          const draftCheck = validators.validate(schemas.draft, next)
           draftCheck.problems.forEach((p) => failed.push({ ...where, ...p }))
           // Unique values (per type, locale and status) must stay unique: a field made unique, say.
           for (const field of fields.filter((f) => f.unique === true || f.type === 'uid')) {
@@ -243,7 +251,7 @@ function createContentModel(app: FastifyInstance) {
             else clashes.push({ ...where, path: `/${field.name}`, message: `has the value of ${holder} too` })
           }
           if (status === 'published' && draftCheck.valid) {
-            const publishCheck = validators.validate(entrySchema(fields, change.after.components, 'publish'), next)
+            const publishCheck = validators.validate(schemas.publish, next)
             publishCheck.problems.forEach((p) => invalid.push({ ...where, ...p }))
           }
         }

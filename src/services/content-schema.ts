@@ -216,9 +216,12 @@ export function problemsOf(errors: readonly ErrorObject[]): Problem[] {
  */
 export function createValidators(limit = 500) {
   const cache = new Map<string, { schema: JsonSchema, validate: ValidateFunction }>()
+  const hashes = new WeakMap<JsonSchema, string>()
   return {
     validate(schema: JsonSchema, data: unknown): { valid: boolean, problems: Problem[] } {
-      const key = createHash('sha256').update(JSON.stringify(schema)).digest('base64url')
+      // The same schema object again (a migration's, entry after entry) is not hashed again.
+      const key = hashes.get(schema) ?? createHash('sha256').update(JSON.stringify(schema)).digest('base64url')
+      hashes.set(schema, key)
       let entry = cache.get(key)
       if (entry === undefined) {
         entry = { schema, validate: ajv.compile(schema) }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError, withDetails } from '../errors.js'
+import { ConflictError, invalid, listed, NotFoundError, PreconditionFailedError, type RequestProblem, withDetails } from '../errors.js'
 import { type Entry, Prisma } from '../generated/prisma/client.js'
 import type { FieldDefinition } from '../schemas/content-model.js'
 import type { ListQuery } from '../schemas/entries.js'
@@ -85,7 +85,7 @@ function sortOf(type: { fields: Prisma.JsonValue }, column: Prisma.Sql, sort = '
     if (field === undefined) {
       const sortable = fields.filter((f) => SORTABLE_TYPES.has(f.type)).map((f) => f.name)
       const allowed = [...TIMESTAMPS.keys(), ...sortable]
-      throw withDetails(new ValidationError(`Cannot sort by "${name}"`), [
+      throw invalid(`Cannot sort by "${name}"`, [
         { in: 'querystring', path: '/sort', message: `must name one of ${allowed.join(', ')}`, allowed },
       ])
     }
@@ -105,11 +105,8 @@ function search(type: { fields: Prisma.JsonValue }, column: Prisma.Sql, q: strin
 
 function refuse(problems: Problem[], what: string): void {
   if (problems.length === 0) return
-  throw withDetails(
-    new ValidationError(`${what}: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`),
-    // The body's `data` is an object (its schema says so): every problem is at a field in it.
-    problems.map((p) => ({ in: 'body', path: `/data${p.path}`, message: p.message })),
-  )
+  // The body's `data` is an object (its schema says so): every problem is at a field in it.
+  throw invalid(`${what}: ${listed(problems)}`, problems.map((p) => ({ in: 'body', path: `/data${p.path}`, message: p.message })))
 }
 
 function withoutUndefined(data: Data): Data {
@@ -145,7 +142,7 @@ function createEntries(app: FastifyInstance) {
       if (locale !== null) return locale.code
       const known = await tx.locale.findMany({ orderBy: { code: 'asc' }, select: { code: true } })
       const allowed = known.map((l) => l.code)
-      throw withDetails(new ValidationError(`No locale "${requested}"`), [
+      throw invalid(`No locale "${requested}"`, [
         { in: 'querystring', path: '/locale', message: `must be one of ${allowed.join(', ')}`, allowed },
       ])
     }
@@ -503,11 +500,15 @@ function createEntries(app: FastifyInstance) {
     return entry
   }
 
+  /** Every type's id, API id and fields. */
+  async function typesOf(tx: Transaction): Promise<ModelTypes['types']> {
+    const types = await tx.contentType.findMany({ select: { id: true, apiId: true, fields: true }, orderBy: { apiId: 'asc' } })
+    return types.map((t) => ({ ...t, fields: t.fields as unknown as FieldDefinition[] }))
+  }
+
   /** The whole model, as relations need it. */
   async function modelOf(tx: Transaction): Promise<ModelTypes> {
-    const types = await tx.contentType.findMany({ select: { id: true, apiId: true, fields: true }, orderBy: { apiId: 'asc' } })
-    const typed = types.map((t) => ({ ...t, fields: t.fields as unknown as FieldDefinition[] }))
-    return { types: typed, components: await componentsOf(tx) }
+    return { types: await typesOf(tx), components: await componentsOf(tx) }
   }
 
   /**
@@ -557,7 +558,7 @@ function createEntries(app: FastifyInstance) {
     const rows = await tx.entry.findMany({ where })
     if (rows.length === 0) throw new NotFoundError(`No "${type.apiId}" entry ${target.documentId}`)
     if (target.expected !== undefined && rows.length > 1) {
-      throw withDetails(new ValidationError('A version names one locale\'s variant: add ?locale= to delete with If-Match'), [
+      throw invalid('A version names one locale\'s variant: add ?locale= to delete with If-Match', [
         { in: 'querystring', path: '/locale', message: 'is required with If-Match on a document with several locales' },
       ])
     }
@@ -610,10 +611,10 @@ function createEntries(app: FastifyInstance) {
   return {
     /** Entries as editors see them (see `present`): inverse relations cost one query per inverse field. */
     async view(scope: Scope, entries: Entry[], status: EntryStatus) {
-      const type = await contentModel.getType(scope.apiId, scope.rules)
+      // The type was read (and its readability checked) by the call that found the entries.
       const readable = (apiId: string) => ruleFor(scope.rules, `content:${apiId}`, 'read') !== undefined
       const ids = entries.map((e) => e.documentId)
-      const back = await inverses(prisma, await modelOf(prisma), type.apiId, ids, status, readable)
+      const back = await inverses(prisma, await typesOf(prisma), scope.apiId, ids, status, readable)
       // `inverses` answers every document asked for.
       const inverse = (entry: Entry) => back.get(entry.documentId) as Record<string, string[]>
       return entries.map((entry) => present(entry, status, scope.grant, inverse(entry)))
@@ -621,9 +622,7 @@ function createEntries(app: FastifyInstance) {
 
     async create(scope: Scope, input: { locale?: string, data: Data }) {
       assertWritableFields(scope.grant, input.data)
-      const known = await contentModel.getType(scope.apiId, scope.rules)
-      return prisma.$transaction(async (tx) => {
-        const type = await locked(tx, known)
+      return inTransaction(scope, async (tx, type) => {
         if (type.kind === 'single') throw new ConflictError(`"${type.apiId}" is a single type: save its entry with PUT …/entry`)
         const locale = await localeOf(tx, type, input.locale)
         const where = { locale, documentId: crypto.randomUUID() }
@@ -683,9 +682,7 @@ function createEntries(app: FastifyInstance) {
      */
     async update(scope: Scope, target: Target & { from?: string }, input: Data) {
       assertWritableFields(scope.grant, input)
-      const known = await contentModel.getType(scope.apiId, scope.rules)
-      return prisma.$transaction(async (tx) => {
-        const type = await locked(tx, known)
+      return inTransaction(scope, async (tx, type) => {
         const variant = type.localized ? await newVariant(tx, type, scope, target) : undefined
         if (variant !== undefined) return createVariant(tx, type, scope, variant, input)
         const current = await findForChange(tx, type, scope, target)
@@ -696,19 +693,17 @@ function createEntries(app: FastifyInstance) {
     /** Saves the one entry of a single type: the first save creates it (or its locale). */
     async saveSingle(scope: Scope, target: { locale?: string, expected?: number }, input: Data) {
       assertWritableFields(scope.grant, input)
-      const known = await contentModel.getType(scope.apiId, scope.rules)
-      return prisma.$transaction(async (tx) => {
-        const type = await locked(tx, known)
+      return inTransaction(scope, async (tx, type) => {
         if (type.kind !== 'single') throw new ConflictError(`"${type.apiId}" is a collection type`)
         const locale = await localeOf(tx, type, target.locale)
-        const any = await tx.entry.findFirst({ where: { contentTypeId: type.id, ...scope.grant.where }, orderBy: { createdAt: 'asc' } })
-        if (any === null) {
+        const first = await tx.entry.findFirst({ where: { contentTypeId: type.id, ...scope.grant.where }, orderBy: { createdAt: 'asc' } })
+        if (first === null) {
           if (await tx.entry.count({ where: { contentTypeId: type.id } }) > 0) throw new ConflictError(`"${type.apiId}" has its entry: you may not change it`)
           return insert(tx, type, scope, { locale, documentId: crypto.randomUUID() }, { ...defaultsOf(type), ...input })
         }
-        const { documentId } = any
+        const { documentId } = first
         const current = await tx.entry.findFirst({ where: { documentId, ...(type.localized ? { locale } : {}) } })
-        const variant = { locale, documentId, sibling: any, from: undefined }
+        const variant = { locale, documentId, sibling: first, from: undefined }
         if (current === null) return createVariant(tx, type, scope, variant, input)
         const entry = await findForChange(tx, type, scope, { documentId, locale, expected: target.expected })
         return save(tx, type, scope, entry, { ...(entry.draft as Data), ...input }, 'update')
@@ -726,7 +721,7 @@ function createEntries(app: FastifyInstance) {
     async bulk(scope: Scope, action: 'publish' | 'unpublish' | 'remove', input: { documentIds: string[], locale?: string }) {
       const operation = { publish: publishIn, unpublish: unpublishIn, remove: removeIn }[action]
       return inTransaction(scope, async (tx, type) => {
-        const failures: Record<string, unknown>[] = []
+        const failures: RequestProblem[] = []
         for (const documentId of new Set(input.documentIds)) {
           try {
             await operation(tx, type, scope, { documentId, locale: input.locale })
@@ -740,7 +735,7 @@ function createEntries(app: FastifyInstance) {
         }
         if (failures.length > 0) {
           const total = new Set(input.documentIds).size
-          throw withDetails(new ValidationError(`${failures.length} of ${total} entries could not be changed: nothing was`), failures)
+          throw invalid(`${failures.length} of ${total} entries could not be changed: nothing was`, failures)
         }
         return new Set(input.documentIds).size
       })
@@ -782,9 +777,7 @@ function createEntries(app: FastifyInstance) {
 
     /** A version's data becomes the draft again, exactly (checked against the model as it is now). */
     async restore(scope: Scope, target: Target, version: number) {
-      const known = await contentModel.getType(scope.apiId, scope.rules)
-      return prisma.$transaction(async (tx) => {
-        const type = await locked(tx, known)
+      return inTransaction(scope, async (tx, type) => {
         const current = await findForChange(tx, type, scope, target)
         const { data } = await versionOf(tx, current, version)
         const changed = changedFields(current.draft as Data, data)

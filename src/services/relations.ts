@@ -111,7 +111,7 @@ export function unlink(data: Data, fields: Fields, components: Components, targe
  */
 export async function inverses(
   tx: Transaction,
-  model: ModelTypes,
+  types: ModelTypes['types'],
   target: string,
   documentIds: string[],
   status: 'draft' | 'published',
@@ -121,7 +121,7 @@ export async function inverses(
   if (documentIds.length === 0) return result
   const column = Prisma.raw(status)
   // Only from types the caller may read: the others' documents are not theirs to know.
-  for (const type of model.types.filter((t) => readable(t.apiId))) {
+  for (const type of types.filter((t) => readable(t.apiId))) {
     for (const field of type.fields) {
       if (field.type !== 'relation' || field.target !== target || field.inverse === undefined) continue
       for (const value of result.values()) value[field.inverse] = []

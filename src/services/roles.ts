@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { BuiltInRoleError, NotFoundError, RoleInUseError, ValidationError, withDetails } from '../errors.js'
+import { BuiltInRoleError, invalid, NotFoundError, type RequestProblem, RoleInUseError } from '../errors.js'
 import type { Prisma } from '../generated/prisma/client.js'
 import { type Action, assertHeld, type Rule, SYSTEM_SUBJECTS } from './access-control.js'
 
@@ -40,8 +40,8 @@ const CONTENT_SUBJECT = /^content:(\*|[a-z][a-z0-9-]*)$/
  * Checks what the schema cannot: a known subject, publishing only of content, own-only only
  * where rows have an owner, field lists only for content, no rule given twice.
  */
-export function permissionProblems(permissions: PermissionInput[]): { in: string, path: string, message: string }[] {
-  const problems: { in: string, path: string, message: string }[] = []
+export function permissionProblems(permissions: PermissionInput[]): RequestProblem[] {
+  const problems: RequestProblem[] = []
   const seen = new Set<string>()
   permissions.forEach(({ subject, action, ownOnly, fields }, index) => {
     const problem = (field: string, message: string) =>
@@ -64,7 +64,7 @@ export function permissionProblems(permissions: PermissionInput[]): { in: string
 
 function permissionRows(permissions: PermissionInput[]) {
   const problems = permissionProblems(permissions)
-  if (problems.length > 0) throw withDetails(new ValidationError('Invalid permissions'), problems)
+  if (problems.length > 0) throw invalid('Invalid permissions', problems)
   return permissions.map(({ subject, action, ownOnly = false, fields }) => ({
     subject,
     action,
@@ -75,11 +75,11 @@ function permissionRows(permissions: PermissionInput[]) {
 
 /** Anonymous callers may be given content and media, never users, roles, tokens or settings. */
 function assertAnonymousPermissions(rows: { subject: string }[]): void {
-  const problems = rows.flatMap(({ subject }, index) =>
+  const problems = rows.flatMap(({ subject }, index): RequestProblem[] =>
     /^(content:|media$)/.test(subject)
       ? []
       : [{ in: 'body', path: `/permissions/${index}/subject`, message: 'the Public role is for content and media only' }])
-  if (problems.length > 0) throw withDetails(new ValidationError('Invalid permissions for the Public role'), problems)
+  if (problems.length > 0) throw invalid('Invalid permissions for the Public role', problems)
 }
 
 /**

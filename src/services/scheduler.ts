@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { ConflictError, NotFoundError, ValidationError, withDetails } from '../errors.js'
+import { ConflictError, invalid, NotFoundError } from '../errors.js'
 import type { Prisma, ScheduledJob } from '../generated/prisma/client.js'
 import type { Rule } from './access-control.js'
 import { audit } from './audit.js'
@@ -89,7 +89,7 @@ function createScheduler(app: FastifyInstance) {
     /** Schedules a publish or unpublish of an entry variant; a pending one of the same action is replaced. */
     async schedule(scope: Scope, target: Target, input: { action: 'publish' | 'unpublish', at: Date }) {
       if (input.at.getTime() <= Date.now()) {
-        throw withDetails(new ValidationError('The time is in the past: publish now instead'), [
+        throw invalid('The time is in the past: publish now instead', [
           { in: 'body', path: '/at', message: 'must be in the future' },
         ])
       }

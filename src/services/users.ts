@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { LastAdministratorError, NotFoundError, ValidationError, withDetails, WrongPasswordError } from '../errors.js'
+import { invalid, LastAdministratorError, NotFoundError, withDetails, WrongPasswordError } from '../errors.js'
 import type { Prisma } from '../generated/prisma/client.js'
 import { assertHeld, type Rule } from './access-control.js'
 import { hashPassword, verifyPassword } from './passwords.js'
@@ -48,7 +48,7 @@ function createUsers(app: FastifyInstance) {
     await lockRole(tx, roleId)
     const role = await tx.role.findUnique({ where: { id: roleId }, select: { key: true, permissions: true } })
     if (role === null || role.key === 'public') {
-      throw withDetails(new ValidationError('roleId names no role a user can have'), [
+      throw invalid('roleId names no role a user can have', [
         { in: 'body', path: '/roleId', message: 'no such role (Public is for anonymous requests only)' },
       ])
     }
