@@ -85,6 +85,13 @@ export async function login(app: App, email = ADMIN.email, password = ADMIN.pass
   return { accessToken, refreshToken, user, headers: bearer(accessToken) }
 }
 
+/** POSTs as `who` and answers the created item's `data`; fails the test unless the answer is 201. */
+export async function created(app: App, who: { headers: { authorization: string } }, url: string, payload: object) {
+  const res = await app.inject({ method: 'POST', url, headers: who.headers, payload })
+  if (res.statusCode !== 201) throw new Error(`POST ${url} answered ${res.statusCode}: ${res.body}`)
+  return res.json().data
+}
+
 /** The id of a role by its key (built-in) or name, read through the API as an administrator. */
 export async function roleId(app: App, admin: SignedIn, keyOrName: string): Promise<string> {
   const res = await app.inject({ url: '/api/admin/roles', headers: admin.headers })

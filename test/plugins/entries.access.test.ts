@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { bearer, buildWithAdmin, login, roleId, type SignedIn, signInAs } from '../helper.js'
+import { bearer, buildWithAdmin, created, login, roleId, type SignedIn, signInAs } from '../helper.js'
 
 type App = Awaited<ReturnType<typeof buildWithAdmin>>
 type Data = Record<string, unknown>
@@ -33,10 +33,7 @@ function fieldsOf(data: Data): Data {
 async function setUp(t: Test): Promise<{ app: App, admin: SignedIn }> {
   const app = await buildWithAdmin(t)
   const admin = await login(app)
-  for (const payload of [article, page]) {
-    const res = await app.inject({ method: 'POST', url: TYPES, headers: admin.headers, payload })
-    if (res.statusCode !== 201) throw new Error(`POST ${TYPES} answered ${res.statusCode}: ${res.body}`)
-  }
+  for (const payload of [article, page]) await created(app, admin, TYPES, payload)
   return { app, admin }
 }
 

@@ -1,7 +1,7 @@
 import { type AddressInfo, createServer, connect, type Socket } from 'node:net'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
-import { buildWithAdmin, login, onPostgres, type SignedIn, signInAs, testConfig } from '../helper.js'
+import { buildWithAdmin, created, login, onPostgres, type SignedIn, signInAs, testConfig } from '../helper.js'
 
 type Payload = Record<string, unknown>
 type Entry = Record<string, unknown> & { documentId: string, version: number, status: string }
@@ -32,10 +32,7 @@ const note = {
 async function setUp(t: Test) {
   const app = await buildWithAdmin(t)
   const admin = await login(app)
-  for (const type of [article, note]) {
-    const res = await app.inject({ method: 'POST', url: TYPES, headers: admin.headers, payload: type })
-    if (res.statusCode !== 201) throw new Error(`POST ${TYPES} answered ${res.statusCode}: ${res.body}`)
-  }
+  for (const type of [article, note]) await created(app, admin, TYPES, type)
 
   function call(method: 'GET' | 'POST' | 'DELETE', url: string, options: { payload?: object, as?: SignedIn } = {}) {
     return app.inject({ method, url, headers: (options.as ?? admin).headers, payload: options.payload })

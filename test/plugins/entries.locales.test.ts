@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { buildWithAdmin, login, type SignedIn } from '../helper.js'
+import { buildWithAdmin, created, login, type SignedIn } from '../helper.js'
 
 type App = Awaited<ReturnType<typeof buildWithAdmin>>
 
@@ -47,10 +47,7 @@ async function setUp(t: Test): Promise<{ app: App, admin: SignedIn }> {
     ['/api/admin/locales', { code: 'de', name: 'German' }],
     [TYPES, article],
     [TYPES, page],
-  ] as const) {
-    const res = await app.inject({ method: 'POST', url, headers: admin.headers, payload })
-    if (res.statusCode !== 201) throw new Error(`POST ${url} answered ${res.statusCode}: ${res.body}`)
-  }
+  ] as const) await created(app, admin, url, payload)
   return { app, admin }
 }
 

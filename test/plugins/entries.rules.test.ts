@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { buildWithAdmin, login, type SignedIn } from '../helper.js'
+import { buildWithAdmin, created, login, type SignedIn } from '../helper.js'
 
 type App = Awaited<ReturnType<typeof buildWithAdmin>>
 type Data = Record<string, unknown>
@@ -57,10 +57,7 @@ async function setUp(t: Test) {
     ['/api/admin/components', link],
     [TYPES, article],
     [TYPES, tag],
-  ] as const) {
-    const res = await app.inject({ method: 'POST', url, headers: admin.headers, payload })
-    if (res.statusCode !== 201) throw new Error(`POST ${url} answered ${res.statusCode}: ${res.body}`)
-  }
+  ] as const) await created(app, admin, url, payload)
   return { app, admin, api: client(app, admin) }
 }
 

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
-import { build, buildWithAdmin, login, onPostgres, type SignedIn, signInAs, testConfig } from '../helper.js'
+import { build, buildWithAdmin, created, login, onPostgres, type SignedIn, signInAs, testConfig } from '../helper.js'
 
 type App = Awaited<ReturnType<typeof buildWithAdmin>>
 type Payload = Record<string, unknown>
@@ -69,10 +69,7 @@ async function poll<T>(probe: () => Promise<T | undefined>, what: string, ms = 1
 
 /** The content model on an app: `article` (draft & publish) and `note` (without). */
 async function model(app: App, admin: SignedIn): Promise<void> {
-  for (const type of [article, note]) {
-    const res = await app.inject({ method: 'POST', url: TYPES, headers: admin.headers, payload: type })
-    if (res.statusCode !== 201) throw new Error(`POST ${TYPES} answered ${res.statusCode}: ${res.body}`)
-  }
+  for (const type of [article, note]) await created(app, admin, TYPES, type)
 }
 
 /** Requests on an app as its administrator (or `as`). */

@@ -1,7 +1,6 @@
 import t, { type Test } from 'tap'
-import { bearer, buildWithAdmin, login, roleId, type SignedIn, signInAs } from '../helper.js'
+import { bearer, buildWithAdmin, created, login, roleId, type SignedIn, signInAs } from '../helper.js'
 
-type App = Awaited<ReturnType<typeof buildWithAdmin>>
 type Payload = Record<string, unknown>
 /** An entry as the management API answers with it: its fields and its meta data, side by side. */
 type Entry = Record<string, unknown> & { documentId: string, version: number, status: string }
@@ -66,18 +65,13 @@ const homepage = {
   fields: [{ name: 'headline', type: 'string', required: true }, { name: 'tagline', type: 'string' }],
 }
 
-async function define(app: App, admin: SignedIn, url: string, payload: object): Promise<void> {
-  const res = await app.inject({ method: 'POST', url, headers: admin.headers, payload })
-  if (res.statusCode !== 201) throw new Error(`POST ${url} answered ${res.statusCode}: ${res.body}`)
-}
-
 /** The app with its administrator signed in, and the content model above. */
 async function setUp(t: Test, values: Record<string, unknown> = {}) {
   const app = await buildWithAdmin(t, values)
   const admin = await login(app)
-  await define(app, admin, COMPONENTS, seo)
-  await define(app, admin, COMPONENTS, hero)
-  for (const type of [author, article, note, homepage]) await define(app, admin, TYPES, type)
+  await created(app, admin, COMPONENTS, seo)
+  await created(app, admin, COMPONENTS, hero)
+  for (const type of [author, article, note, homepage]) await created(app, admin, TYPES, type)
 
   /** A request as `who` (the administrator unless told). */
   function call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, options: { payload?: object, headers?: Record<string, string>, as?: SignedIn } = {}) {
