@@ -5,9 +5,7 @@
  *
  *   npx tsx bench/richtext.ts
  */
-import { markdownToBlocks } from '../src/services/richtext.js'
-
-const MAX_MARKDOWN = 50_000
+import { MAX_MARKDOWN, markdownToBlocks } from '../src/services/richtext.js'
 const RUNS = 5
 
 /** A document of headings, emphasis, links, lists, quotes, code, images and HTML. */

@@ -10,7 +10,7 @@ import { type Actor, audit } from './audit.js'
 import { lockEntries } from './content-model.js'
 import type { Components, Problem, ValidationMode } from './content-schema.js'
 import { inverses, type ModelTypes, referencing, unlink } from './relations.js'
-import { markdownToBlocks } from './richtext.js'
+import { MAX_MARKDOWN, markdownToBlocks } from './richtext.js'
 
 type Transaction = Prisma.TransactionClient
 type TypeRow = Awaited<ReturnType<FastifyInstance['contentModel']['getType']>>
@@ -57,9 +57,6 @@ export function slugify(text: string, maxLength = 200): string {
     .slice(0, maxLength)
     .replace(/^-+|-+$/g, '')
 }
-
-/** Markdown is parsed on save, in the request: longer text must come as blocks (parsing is ~100 KB/s). */
-const MAX_MARKDOWN = 50_000
 
 /** The entry states as SQL conditions. */
 const STATES = {

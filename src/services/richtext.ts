@@ -28,6 +28,12 @@ import MarkdownIt, { type StateBlock, type StateInline, type Token } from 'markd
  * nothing here recurses, so no input exhausts the stack.
  */
 
+/**
+ * The longest Markdown a field may be given: it is converted on save, in the request. Longer
+ * text comes as blocks. (Every hostile input this long converts in under 0.3 s: bench/richtext.ts.)
+ */
+export const MAX_MARKDOWN = 50_000
+
 /** Inline text; a modifier appears only when true. Markdown has no underline, but stored blocks may. */
 export interface TextNode {
   type: 'text'
