@@ -2,14 +2,17 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyServerOptions } from 'fastify'
+import qs from 'qs'
 import apiTokenRoutes from '../plugins/api-tokens/index.js'
 import auditLogRoutes from '../plugins/audit-log/index.js'
 import authRoutes from '../plugins/auth/index.js'
 import contentModelRoutes from '../plugins/content-model/index.js'
+import deliveryRoutes from '../plugins/delivery/index.js'
 import entryRoutes from '../plugins/entries/index.js'
 import localeRoutes from '../plugins/locales/index.js'
 import healthRoutes from '../plugins/health/index.js'
 import roleRoutes from '../plugins/roles/index.js'
+import syncRoutes from '../plugins/sync/index.js'
 import userRoutes from '../plugins/users/index.js'
 import { type Config, trustProxy } from './config.js'
 import cors from './infra/cors.js'
@@ -22,6 +25,7 @@ import swagger from './infra/swagger.js'
 import { ApiTokenSchema } from './schemas/api-tokens.js'
 import { SessionTokensSchema } from './schemas/auth.js'
 import { ComponentSchema, ContentTypeSchema, PlanSchema } from './schemas/content-model.js'
+import { DeliveryEntrySchema } from './schemas/delivery.js'
 import { EntrySchema } from './schemas/entries.js'
 import { LocaleSchema } from './schemas/locales.js'
 import { RoleSchema } from './schemas/roles.js'
@@ -30,12 +34,15 @@ import accessControl from './services/access-control.js'
 import apiTokens from './services/api-tokens.js'
 import auditLog from './services/audit.js'
 import contentModel from './services/content-model.js'
+import delivery from './services/delivery.js'
 import entries from './services/entries.js'
 import locales from './services/locales.js'
 import scheduler from './services/scheduler.js'
 import healthService from './services/health.js'
+import readCache from './services/read-cache.js'
 import roles from './services/roles.js'
 import sessions from './services/sessions.js'
+import sync from './services/sync.js'
 import users from './services/users.js'
 
 declare module 'fastify' {
@@ -72,6 +79,10 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
     frameworkErrors: sendError,
     // Applying migrations at start-up may take longer than Fastify's 10 s default.
     pluginTimeout: 0,
+    // Nested parameters (`filters[title][$eq]=…`), as the delivery API's queries need them.
+    routerOptions: {
+      querystringParser: (query) => qs.parse(query, { depth: 8, arrayLimit: 100, parameterLimit: 500 }),
+    },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('config', config)
@@ -91,7 +102,7 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   // Shared response schemas: referenced by name and listed in the OpenAPI components.
   const shared = [
     UserSchema, SessionTokensSchema, RoleSchema, ApiTokenSchema,
-    ContentTypeSchema, ComponentSchema, PlanSchema, EntrySchema, LocaleSchema,
+    ContentTypeSchema, ComponentSchema, PlanSchema, EntrySchema, LocaleSchema, DeliveryEntrySchema,
   ]
   for (const schema of shared) app.addSchema(schema)
 
@@ -104,6 +115,7 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   app.register(rateLimit)
 
   app.register(healthService)
+  app.register(readCache)
   app.register(accessControl)
   app.register(users)
   app.register(sessions)
@@ -114,6 +126,8 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   app.register(entries)
   app.register(locales)
   app.register(scheduler)
+  app.register(delivery)
+  app.register(sync)
 
   app.register(healthRoutes, { prefix: '/health' })
   app.register(authRoutes, { prefix: '/auth' })
@@ -124,6 +138,8 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   app.register(entryRoutes, { prefix: '/api/admin' })
   app.register(localeRoutes, { prefix: '/api/admin/locales' })
   app.register(auditLogRoutes, { prefix: '/api/admin/audit-log' })
+  app.register(deliveryRoutes, { prefix: '/api/content' })
+  app.register(syncRoutes, { prefix: '/api/sync' })
 
   return app
 }

@@ -42,6 +42,16 @@ export const ConfigSchema = Type.Object({
   GUDANG_TRANSACTION_TIMEOUT: Type.Integer({ minimum: 100, default: 60_000, description: 'Milliseconds a transaction may take, waiting included' }),
   GUDANG_SCHEDULER_INTERVAL: Type.Integer({ minimum: 0, default: 10_000, description: 'Milliseconds between runs of due scheduled jobs; 0: none' }),
   GUDANG_ENTRY_VERSIONS: Type.Integer({ minimum: 1, default: 100, description: 'Versions kept per entry and locale' }),
+  GUDANG_READ_CACHE_TTL: Type.Integer({
+    minimum: 0,
+    default: 1000,
+    description: 'Milliseconds the content model and the Public role\'s permissions are kept in memory; 0: read on every request',
+  }),
+  GUDANG_DELIVERY_MAX_PAGE_SIZE: Type.Integer({ minimum: 1, default: 100, description: 'The largest pageSize of the delivery API' }),
+  GUDANG_DELIVERY_MAX_DEPTH: Type.Integer({ minimum: 1, default: 4, description: 'How many relations deep a delivery query may populate' }),
+  GUDANG_CACHE_MAX_AGE: Type.Integer({ minimum: 0, default: 0, description: 'Seconds browsers may keep published content (Cache-Control max-age)' }),
+  GUDANG_CACHE_S_MAXAGE: Type.Integer({ minimum: 0, default: 60, description: 'Seconds CDNs may keep published content (s-maxage)' }),
+  GUDANG_CACHE_STALE_WHILE_REVALIDATE: Type.Integer({ minimum: 0, default: 60, description: 'Seconds a stale answer may be served while revalidating' }),
   GUDANG_ADMIN_EMAIL: Type.Optional(Type.String({ pattern: EMAIL_PATTERN })),
   GUDANG_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12, maxLength: 256 })),
 })

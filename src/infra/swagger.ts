@@ -60,6 +60,7 @@ async function swaggerPlugin(app: FastifyInstance): Promise<void> {
         { name: 'entries', description: 'Entries for editors: drafts, publishing, versions, locales' },
         { name: 'locales', description: 'The locales content is written in' },
         { name: 'audit log', description: 'Who changed what, when' },
+        { name: 'delivery', description: 'Published content for websites and site builds: queries, caching, delta sync' },
       ],
       components: {
         securitySchemes: {

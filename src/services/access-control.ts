@@ -181,7 +181,8 @@ function createAccessControl(app: FastifyInstance) {
   const permissions = { select: { subject: true, action: true, ownOnly: true, fields: true } } as const
 
   async function anonymous(): Promise<Principal> {
-    const role = await prisma.role.findUniqueOrThrow({ where: { key: 'public' }, select: { permissions } })
+    // Every anonymous request needs them: kept for a moment (see read-cache.ts).
+    const role = await app.readCache.get('public-role', () => prisma.role.findUniqueOrThrow({ where: { key: 'public' }, select: { permissions } }))
     return { kind: 'anonymous', rules: role.permissions, drafts: false }
   }
 
@@ -330,5 +331,5 @@ async function accessControlPlugin(app: FastifyInstance): Promise<void> {
 
 export default fp(accessControlPlugin, {
   name: 'access-control',
-  dependencies: ['prisma', 'jwt'],
+  dependencies: ['prisma', 'jwt', 'read-cache'],
 })

@@ -1,0 +1,50 @@
+-- CreateTable
+CREATE TABLE "content_changes" (
+    "id" BIGSERIAL NOT NULL,
+    "seq" BIGINT,
+    "api_id" TEXT NOT NULL,
+    "document_id" UUID NOT NULL,
+    "locale" TEXT NOT NULL,
+    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "content_changes_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "content_changes_seq_key" ON "content_changes"("seq");
+
+-- CreateIndex
+CREATE INDEX "entries_content_type_id_locale_created_at_id_idx" ON "entries"("content_type_id", "locale", "created_at" DESC, "id");
+
+-- CreateIndex
+CREATE INDEX "entries_published_idx" ON "entries" USING GIN ("published" jsonb_path_ops);
+
+-- Changes not yet given their place in the feed.
+CREATE INDEX "content_changes_unsequenced_idx" ON "content_changes"("id") WHERE "seq" IS NULL;
+
+-- Every change of what readers see is logged in the transaction that makes it, whatever code
+-- makes it (saves, publishing, deletions, relations unlinked, model migrations).
+CREATE FUNCTION "log_content_change"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  row_ "entries";
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    row_ := OLD;
+    IF OLD."published" IS NULL THEN RETURN NULL; END IF;
+  ELSIF TG_OP = 'INSERT' THEN
+    row_ := NEW;
+    IF NEW."published" IS NULL THEN RETURN NULL; END IF;
+  ELSE
+    row_ := NEW;
+    IF NEW."published" IS NOT DISTINCT FROM OLD."published"
+      AND NEW."published_at" IS NOT DISTINCT FROM OLD."published_at" THEN RETURN NULL; END IF;
+  END IF;
+  INSERT INTO "content_changes" ("api_id", "document_id", "locale")
+  SELECT "api_id", row_."document_id", row_."locale" FROM "content_types" WHERE "id" = row_."content_type_id";
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER "entries_log_content_change"
+AFTER INSERT OR UPDATE OR DELETE ON "entries"
+FOR EACH ROW EXECUTE FUNCTION "log_content_change"();
