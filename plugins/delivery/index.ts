@@ -1,6 +1,5 @@
-import etag from '@fastify/etag'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyReply } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ForbiddenError, UnauthenticatedError } from '../../src/errors.js'
 import { Item } from '../../src/schemas/common.js'
@@ -13,6 +12,7 @@ import {
 import { errorResponses } from '../../src/schemas/error.js'
 
 const Entry = Type.Ref('DeliveredEntry')
+const NotModified = Type.Null({ description: 'Not modified: the ETag sent in If-None-Match is current' })
 
 const ListSchema = Type.Union([
   Type.Object({
@@ -31,15 +31,14 @@ const ListSchema = Type.Union([
 /**
  * The delivery API (`/api/content/:apiId`): published content for websites and site builds,
  * drafts with `status=draft` for callers who may read them. Answers carry an ETag (a 304 for
- * `If-None-Match`), a Cache-Control for CDNs and browsers, and the ids of every document in them
- * (Surrogate-Key, Cache-Tag), so that a CDN can purge what a publish changed.
+ * `If-None-Match`, answered before any query), a Cache-Control for CDNs and browsers, and the
+ * ids of every document in them (Surrogate-Key, Cache-Tag), so that a CDN can purge what a
+ * publish changed.
  */
 const delivery: FastifyPluginAsyncTypebox = async (app) => {
   const { config } = app
   const tags = ['delivery']
   const read = { access: { subject: 'content:{apiId}', action: 'read' as const } }
-
-  await app.register(etag)
 
   app.addHook('preHandler', async (request, reply) => {
     if ((request.query as { status?: string }).status !== 'draft' || request.principal.drafts) return
@@ -50,18 +49,41 @@ const delivery: FastifyPluginAsyncTypebox = async (app) => {
     throw new ForbiddenError('Drafts are for preview and full tokens and for editors: this token reads published content')
   })
 
-  /** How long caches may keep the answer, and the keys to purge it by. */
-  function cacheHeaders(reply: FastifyReply, status: string, apiId: string, documents: Set<string>) {
-    const { principal } = reply.request
+  app.addHook('onSend', async (_request, reply, payload) => {
+    // An error is not content: nothing keeps it, and its ETag would name a version it is not.
+    if (reply.statusCode >= 400) reply.removeHeader('etag').header('cache-control', 'no-store')
+    // A 304 has no body, nor a length or type of one.
+    if (reply.statusCode === 304) {
+      reply.removeHeader('content-type')
+      return null
+    }
+    return payload
+  })
+
+  /**
+   * How long caches may keep the answer, and its ETag; answers whether the caller's copy is
+   * still good (`If-None-Match`), in which case the answer is a 304.
+   */
+  async function validate(request: FastifyRequest, reply: FastifyReply, status: string): Promise<boolean> {
+    const { principal } = request
     const published = `max-age=${config.GUDANG_CACHE_MAX_AGE}`
     const shared = `s-maxage=${config.GUDANG_CACHE_S_MAXAGE}, stale-while-revalidate=${config.GUDANG_CACHE_STALE_WHILE_REVALIDATE}`
     // What a token or an editor reads may differ from what anyone may read: not for shared caches.
     const policy = status === 'draft'
       ? 'private, no-store'
       : principal.kind === 'anonymous' ? `public, ${published}, ${shared}` : `private, ${published}`
+    const etag = await app.delivery.etag(principal, request.url)
+    reply.header('cache-control', policy).header('vary', 'Authorization').header('etag', etag)
+    const held = request.headers['if-none-match']
+    // Weak comparison, as for GET: W/"x" and "x" are the same.
+    const weak = (tag: string) => tag.trim().replace(/^W\//, '')
+    return held !== undefined && (held.trim() === '*' || held.split(',').some((tag) => weak(tag) === weak(etag)))
+  }
+
+  /** The keys a CDN can purge the answer by: its type, and every document in it. */
+  function purgeKeys(reply: FastifyReply, apiId: string, documents: Set<string>) {
     const keys = [`content:${apiId}`, ...documents]
-    reply.header('cache-control', policy).header('vary', 'Authorization')
-      .header('surrogate-key', keys.join(' ')).header('cache-tag', keys.join(','))
+    reply.header('surrogate-key', keys.join(' ')).header('cache-tag', keys.join(','))
   }
 
   app.get(
@@ -76,13 +98,14 @@ const delivery: FastifyPluginAsyncTypebox = async (app) => {
           + 'operators and bad values answer 400 with the valid choices.',
         params: DeliveryParamsSchema,
         querystring: DeliveryListQuerySchema,
-        response: { 200: ListSchema, ...errorResponses(400, 404) },
+        response: { 200: ListSchema, 304: NotModified, ...errorResponses(400, 404) },
       },
     },
     async (request, reply) => {
       const { apiId } = request.params
+      if (await validate(request, reply, request.query.status)) return reply.code(304).send(null)
       const { documents, ...answer } = await app.delivery.list(request.principal, apiId, request.query)
-      cacheHeaders(reply, request.query.status, apiId, documents)
+      purgeKeys(reply, apiId, documents)
       return answer
     },
   )
@@ -96,13 +119,14 @@ const delivery: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Read a published entry',
         params: DeliveryEntryParamsSchema,
         querystring: DeliveryReadQuerySchema,
-        response: { 200: Item(Entry), ...errorResponses(400, 404) },
+        response: { 200: Item(Entry), 304: NotModified, ...errorResponses(400, 404) },
       },
     },
     async (request, reply) => {
       const { apiId, documentId } = request.params
+      if (await validate(request, reply, request.query.status)) return reply.code(304).send(null)
       const { documents, data } = await app.delivery.one(request.principal, apiId, documentId, request.query)
-      cacheHeaders(reply, request.query.status, apiId, documents)
+      purgeKeys(reply, apiId, documents)
       return { data }
     },
   )

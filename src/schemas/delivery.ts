@@ -35,8 +35,13 @@ export const DeliveryReadQuerySchema = StrictObject(readQuery)
 export const DeliveryListQuerySchema = StrictObject({
   ...readQuery,
   filters: Type.Optional(Type.Unknown({
-    description: '`filters[field][$operator]=value`, combined with `$and`, `$or`, `$not`; also `filters[relation][field][$eq]` '
-      + 'and `filters[component][field][$eq]`. See the README for the operators.',
+    description: '`filters[field][$operator]=value` (`filters[field]=value` is `$eq`); several mean *and*; combine with '
+      + '`filters[$or][0][…]`, `$and`, `$not`. Through a relation: `filters[author][name][$eq]=Ann`; in a component: '
+      + '`filters[seo][metaTitle][$eq]=…` (a repeatable one: any item). Operators: `$eq` `$ne` `$in` `$notIn` (lists: '
+      + '`[$in][0]=a&[$in][1]=b`) `$null` `$notNull` (true/false; also empty relations, components, lists) on every value; '
+      + '`$lt` `$lte` `$gt` `$gte` `$between` (two values) on text, numbers, dates and `createdAt`/`publishedAt`; '
+      + '`$contains` `$notContains` `$startsWith` `$endsWith` and the any-case `$eqi` `$nei` `$containsi` `$notContainsi` '
+      + '`$startsWithi` `$endsWithi` on text. `$ne`/`$notIn` also match entries without a value.',
   })),
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Full-text search over the text fields, ranked (best first unless sorted)' })),
   sort: Type.Optional(Type.String({

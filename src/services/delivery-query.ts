@@ -196,9 +196,12 @@ function scalar(kind: ScalarKind, value: unknown, path: string): string | number
     case 'boolean':
       if (value !== 'true' && value !== 'false') refuse(path, 'must be true or false', ['true', 'false'])
       return value === 'true'
-    case 'date':
-      if (!DATE.test(value) || Number.isNaN(Date.parse(value))) refuse(path, 'must be a date (YYYY-MM-DD)')
+    case 'date': {
+      // Date.parse takes 2024-02-30 for March 1st; PostgreSQL refuses it.
+      const day = DATE.test(value) ? new Date(value) : undefined
+      if (day === undefined || Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== value) refuse(path, 'must be a date (YYYY-MM-DD)')
       return value
+    }
     case 'datetime':
       if (Number.isNaN(Date.parse(value))) refuse(path, 'must be a date and time (ISO 8601)')
       return new Date(value).toISOString()
@@ -248,9 +251,9 @@ function comparison(expression: Sql, kind: ScalarKind, operator: string, raw: un
     case '$eqi': return Prisma.sql`lower(${expression}) = lower(${text()})`
     case '$nei': return Prisma.sql`lower(${expression}) IS DISTINCT FROM lower(${text()})`
     case '$contains': return Prisma.sql`${expression} LIKE ${likePattern(text(), '%', '%')}`
-    case '$notContains': return Prisma.sql`${expression} NOT LIKE ${likePattern(text(), '%', '%')}`
+    case '$notContains': return Prisma.sql`(${expression} IS NULL OR ${expression} NOT LIKE ${likePattern(text(), '%', '%')})`
     case '$containsi': return Prisma.sql`${expression} ILIKE ${likePattern(text(), '%', '%')}`
-    case '$notContainsi': return Prisma.sql`${expression} NOT ILIKE ${likePattern(text(), '%', '%')}`
+    case '$notContainsi': return Prisma.sql`(${expression} IS NULL OR ${expression} NOT ILIKE ${likePattern(text(), '%', '%')})`
     case '$startsWith': return Prisma.sql`${expression} LIKE ${likePattern(text(), '', '%')}`
     case '$startsWithi': return Prisma.sql`${expression} ILIKE ${likePattern(text(), '', '%')}`
     case '$endsWith': return Prisma.sql`${expression} LIKE ${likePattern(text(), '%', '')}`
@@ -292,13 +295,21 @@ function isEmpty(data: Sql, name: string): Sql {
 }
 
 /** `$null` / `$notNull` on a field holding a list, an object, a link or JSON. */
-function emptinessFilter(level: Level, field: FieldDefinition, filter: Record<string, unknown>, path: string): Sql {
+function emptinessFilter(
+  level: Level, field: FieldDefinition, filter: Record<string, unknown>, path: string, context: QueryContext,
+): Sql {
   return Prisma.join(Object.entries(filter).map(([operator, value]) => {
     const at = `${path}/${operator}`
     if (!(EMPTINESS as readonly string[]).includes(operator)) refuse(at, `is not an operator for a ${field.type} field`, EMPTINESS)
-    const empty = isEmpty(level.data, field.name)
+    const empty = field.type === 'relation' ? linkless(level, field, context) : isEmpty(level.data, field.name)
     return operator === '$null' ? emptiness(empty, value, at) : emptiness(Prisma.sql`NOT ${empty}`, value, at)
   }), ' AND ')
+}
+
+/** A relation links to no document the reader could see (as answers leave such links out). */
+function linkless(level: Level, field: Extract<FieldDefinition, { type: 'relation' }>, context: QueryContext): Sql {
+  const { row, conditions } = related(level, field, context)
+  return Prisma.sql`NOT EXISTS (SELECT 1 FROM entries ${row} WHERE ${conditions})`
 }
 
 function hasEmptiness(filter: Record<string, unknown>): boolean {
@@ -325,7 +336,8 @@ export function whereOf(filter: unknown, level: Level, context: QueryContext): S
 }
 
 function logical(operator: string, value: unknown, level: Level, context: QueryContext): Sql {
-  if (operator === '$not') return Prisma.sql`NOT ${whereOf(value, level, context)}`
+  // The complement: a condition that is unknown (a missing value compared) is not true either.
+  if (operator === '$not') return Prisma.sql`${whereOf(value, level, context)} IS NOT TRUE`
   const list = listOf(value)
   if (list === undefined || list.length === 0) refuse(level.path, 'must be a list of filters ($or[0][field]=…)')
   const parts = list.map((item, i) => whereOf(item, { ...level, path: `${level.path}/${i}` }, context))
@@ -341,7 +353,7 @@ function fieldFilter(level: Level, field: FieldDefinition, value: unknown, path:
       : undefined
     return scalarFilter(valueOf(level.data, field.name, kind), kind, value, path, contains)
   }
-  if (isObject(value) && hasEmptiness(value)) return emptinessFilter(level, field, value, path)
+  if (isObject(value) && hasEmptiness(value)) return emptinessFilter(level, field, value, path, context)
   switch (field.type) {
     case 'relation': {
       const { target, row, conditions } = related(level, field, context)
@@ -361,12 +373,13 @@ function fieldFilter(level: Level, field: FieldDefinition, value: unknown, path:
   }
 }
 
-/** One term of an ORDER BY: the expression, how it compares, and which way. */
+/** One term of an ORDER BY: the expression, how it compares, which way, and whether it may be null (then it sorts last). */
 export interface SortTerm {
   name: string
   expression: Sql
   cast: string
   descending: boolean
+  nullable: boolean
 }
 
 /** A field of the level a sort may name: a scalar, or a to-one relation or single component to walk through. */
@@ -374,7 +387,9 @@ function sortExpression(level: Level, names: string[], context: QueryContext, pa
   const [name = '', ...rest] = names
   const attribute = level.row === undefined ? undefined : ATTRIBUTES[name]
   if (attribute !== undefined && rest.length === 0 && attributesOf(context).includes(name)) {
-    return { expression: Prisma.sql`${(level.row as { alias: Sql }).alias}.${Prisma.raw(attribute.column)}`, cast: CASTS[attribute.kind] }
+    const column = Prisma.sql`${(level.row as { alias: Sql }).alias}.${Prisma.raw(attribute.column)}`
+    // Only a draft has no publishedAt.
+    return { expression: column, cast: CASTS[attribute.kind], nullable: attribute.column === 'published_at' && context.status === 'draft' }
   }
   const sortable = level.fields.filter((f) => namesAt(level, context).includes(f.name)
     && (SCALAR_KINDS[f.type] !== undefined || (f.type === 'relation' && f.relation === 'toOne' && context.readableFields(f.target) !== undefined)
@@ -385,7 +400,7 @@ function sortExpression(level: Level, names: string[], context: QueryContext, pa
   const kind = SCALAR_KINDS[field.type]
   if (kind !== undefined) {
     if (rest.length > 0) refuse(path, `cannot sort by "${names.join('.')}": ${name} has no fields`, allowed)
-    return { expression: valueOf(level.data, field.name, kind), cast: CASTS[kind] }
+    return { expression: valueOf(level.data, field.name, kind), cast: CASTS[kind], nullable: true }
   }
   if (rest.length === 0) refuse(path, `cannot sort by "${name}": name one of its fields (${name}.field)`, allowed)
   if (field.type === 'component') {
@@ -395,7 +410,8 @@ function sortExpression(level: Level, names: string[], context: QueryContext, pa
   const relation = field as Extract<FieldDefinition, { type: 'relation' }>
   const { target, row, conditions } = related(level, relation, context)
   const inner = sortExpression(entryLevel(row, target, context, path), rest, context, path)
-  return { expression: Prisma.sql`(SELECT ${inner.expression} FROM entries ${row} WHERE ${conditions} LIMIT 1)`, cast: inner.cast }
+  const expression = Prisma.sql`(SELECT ${inner.expression} FROM entries ${row} WHERE ${conditions} LIMIT 1)`
+  return { expression, cast: inner.cast, nullable: true }
 }
 
 /** `title:asc,author.name:desc` as sort terms (`asc` if not said). */
@@ -408,9 +424,10 @@ export function sortOf(sort: string, row: Sql, type: DeliveryType, context: Quer
   })
 }
 
+/** ORDER BY the terms, then the id. A term that is never null sorts as an index on it does. */
 export function orderOf(terms: SortTerm[], row: Sql): Sql {
   return Prisma.join([
-    ...terms.map((t) => Prisma.sql`${t.expression} ${Prisma.raw(t.descending ? 'DESC' : 'ASC')} NULLS LAST`),
+    ...terms.map((t) => Prisma.sql`${t.expression} ${Prisma.raw(t.descending ? 'DESC' : 'ASC')}${Prisma.raw(t.nullable ? ' NULLS LAST' : '')}`),
     Prisma.sql`${row}.id ASC`,
   ], ', ')
 }
@@ -443,20 +460,25 @@ export function decodeCursor(text: string, sort: string, terms: number): Cursor 
 
 /**
  * The entries after a cursor in the order of the terms (then the id): the first term greater
- * (or lesser, descending), or equal and the next one after, and so on. Nulls sort last.
+ * (or lesser, descending), or equal and the next one after, and so on. Nulls sort last. When
+ * the first term is never null, it also bounds the range, which an index on it serves.
  */
 export function afterCursor(terms: SortTerm[], cursor: Cursor, row: Sql): Sql {
   const keys = [...terms.map((t, i) => ({ ...t, value: cursor.values[i] ?? null })), {
-    name: 'id', expression: Prisma.sql`${row}.id`, cast: 'uuid', descending: false, value: cursor.id,
+    name: 'id', expression: Prisma.sql`${row}.id`, cast: 'uuid', descending: false, nullable: false, value: cursor.id,
   }]
-  const same = (k: typeof keys[number]) => k.value === null
-    ? Prisma.sql`${k.expression} IS NULL`
-    : Prisma.sql`${k.expression} = ${k.value}::${Prisma.raw(k.cast)}`
-  const beyond = (k: typeof keys[number]) => k.value === null
-    ? Prisma.sql`false`
-    : Prisma.sql`(${k.expression} ${Prisma.raw(k.descending ? '<' : '>')} ${k.value}::${Prisma.raw(k.cast)} OR ${k.expression} IS NULL)`
+  type Key = typeof keys[number]
+  const value = (k: Key) => Prisma.sql`${k.value}::${Prisma.raw(k.cast)}`
+  const same = (k: Key) => k.value === null ? Prisma.sql`${k.expression} IS NULL` : Prisma.sql`${k.expression} = ${value(k)}`
+  const beyond = (k: Key) => {
+    if (k.value === null) return Prisma.sql`false`
+    const after = Prisma.sql`${k.expression} ${Prisma.raw(k.descending ? '<' : '>')} ${value(k)}`
+    return k.nullable ? Prisma.sql`(${after} OR ${k.expression} IS NULL)` : after
+  }
   const alternatives = keys.map((key, i) => Prisma.join([...keys.slice(0, i).map(same), beyond(key)], ' AND '))
-  return Prisma.sql`(${Prisma.join(alternatives.map((a) => Prisma.sql`(${a})`), ' OR ')})`
+  const [first] = keys as [Key]
+  const bound = first.nullable ? Prisma.empty : Prisma.sql`${first.expression} ${Prisma.raw(first.descending ? '<=' : '>=')} ${value(first)} AND `
+  return Prisma.sql`(${bound}(${Prisma.join(alternatives.map((a) => Prisma.sql`(${a})`), ' OR ')}))`
 }
 
 /** PostgreSQL's text search configurations for the languages of locales; others use `simple`. */
@@ -493,7 +515,7 @@ export function searchOf(q: string, row: Sql, type: DeliveryType, context: Query
   const query = Prisma.sql`websearch_to_tsquery(${config}, ${q})`
   return {
     condition: Prisma.sql`(${document}) @@ ${query}`,
-    rank: { name: 'rank', expression: Prisma.sql`ts_rank(${document}, ${query})`, cast: 'real', descending: true } satisfies SortTerm,
+    rank: { name: 'rank', expression: Prisma.sql`ts_rank(${document}, ${query})`, cast: 'real', descending: true, nullable: false } satisfies SortTerm,
   }
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { invalid, NotFoundError } from '../errors.js'
@@ -33,6 +34,8 @@ type Fields = readonly FieldDefinition[]
 
 /** The content model as delivery reads it: one statement, kept for a moment (see read-cache.ts). */
 interface Model {
+  /** Changes when anything below does. */
+  fingerprint: string
   types: Map<string, DeliveryType & { kind: 'collection' | 'single' }>
   components: Components
   locales: string[]
@@ -84,10 +87,11 @@ function createDelivery(app: FastifyInstance) {
     return readCache.get('delivery-model', async () => {
       const [row] = await prisma.$queryRaw<[{ types: Model['types'] extends Map<string, infer T> ? T[] : never, components: { uid: string, fields: Fields }[], locales: { code: string, isDefault: boolean }[] }]>`
         SELECT
-          (SELECT coalesce(json_agg(json_build_object('id', id, 'apiId', api_id, 'kind', kind, 'localized', localized, 'fields', fields)), '[]') FROM content_types) AS types,
-          (SELECT coalesce(json_agg(json_build_object('uid', uid, 'fields', fields)), '[]') FROM components) AS components,
+          (SELECT coalesce(json_agg(json_build_object('id', id, 'apiId', api_id, 'kind', kind, 'localized', localized, 'fields', fields) ORDER BY api_id), '[]') FROM content_types) AS types,
+          (SELECT coalesce(json_agg(json_build_object('uid', uid, 'fields', fields) ORDER BY uid), '[]') FROM components) AS components,
           (SELECT json_agg(json_build_object('code', code, 'isDefault', is_default) ORDER BY code) FROM locales) AS locales`
       return {
+        fingerprint: createHash('sha1').update(JSON.stringify(row)).digest('base64url'),
         types: new Map(row.types.map((t) => [t.apiId, t])),
         components: new Map(row.components.map((c) => [c.uid, c.fields])),
         locales: row.locales.map((l) => l.code),
@@ -219,7 +223,9 @@ function createDelivery(app: FastifyInstance) {
    */
   async function shape(rows: DeliveredRow[], type: DeliveryType, shaping: Shaping, asked: Asked) {
     const { context, documents } = shaping
-    const objects = rows.map((row) => visibleData(row.data, type, context, asked.fields))
+    // A populated field comes even when `fields` does not name it.
+    const selection = asked.fields && [...asked.fields, ...Object.keys(asked.populate)]
+    const objects = rows.map((row) => visibleData(row.data, type, context, selection))
     rows.forEach((row) => documents.add(row.documentId))
     await visibleLinks(objects, type.fields, context)
     await fill(objects, type.fields, asked.populate, shaping)
@@ -296,7 +302,45 @@ function createDelivery(app: FastifyInstance) {
     return { data, documents }
   }
 
+  /**
+   * Places the committed changes that have no place yet, in the order they are placed, and
+   * answers the last place. Placings take turns, each seeing every change committed before it
+   * began: a place once given is never followed by a smaller one.
+   */
+  async function sequence(): Promise<bigint> {
+    const [{ pending }] = await prisma.$queryRaw<[{ pending: boolean }]>`
+      SELECT EXISTS (SELECT 1 FROM content_changes WHERE seq IS NULL) AS pending`
+    if (pending) {
+      await prisma.$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext('gudang.content-changes'))) AS locked`
+        await tx.$executeRaw`
+          UPDATE content_changes c SET seq = p.seq
+          FROM (SELECT id, (SELECT coalesce(max(seq), 0) FROM content_changes) + row_number() OVER (ORDER BY id) AS seq
+                FROM content_changes WHERE seq IS NULL) p
+          WHERE c.id = p.id`
+      })
+    }
+    const [{ latest }] = await prisma.$queryRaw<[{ latest: bigint }]>`
+      SELECT coalesce(max(seq), 0)::bigint AS latest FROM content_changes`
+    return latest
+  }
+
+  /**
+   * The ETag of an answer, known before it is made: it changes whenever the answer may have —
+   * an entry changed (the change log's last place), the model or the locales changed, or the
+   * caller's permissions did. Both are read through the read cache: revalidating costs no query.
+   */
+  async function etag(principal: Principal, url: string): Promise<string> {
+    const [clock, { fingerprint }] = await Promise.all([readCache.get('content-clock', sequence), model()])
+    const caller = principal.kind === 'anonymous' ? '' : principal.kind === 'user' ? principal.userId : principal.tokenId
+    const hash = createHash('sha1').update(`${clock} ${fingerprint} ${caller} ${JSON.stringify(principal.rules)} ${url}`)
+    return `W/"${hash.digest('base64url')}"`
+  }
+
   return {
+    etag,
+    sequence,
+
     /** A page of a collection type's entries: filtered, searched, sorted, by page or by cursor. */
     async list(principal: Principal, apiId: string, query: DeliveryQuery) {
       const { type, context } = await contextOf(principal, apiId, query)
@@ -325,16 +369,19 @@ function createDelivery(app: FastifyInstance) {
       const page = query.page ?? 1
       const offset = cursor === undefined ? (page - 1) * query.pageSize : 0
       const keys = Prisma.join(terms.map((t, i) => Prisma.sql`(${t.expression})::text AS ${Prisma.raw(`k${i}`)}`), ', ')
-      const found = await prisma.$queryRaw<(DeliveredRow & Record<string, string | null>)[]>`
-        SELECT ${columns(ROW, context.status)}, ${keys} FROM entries ${ROW}
+      // Paging by number counts the matches in the same pass.
+      const count = cursor === undefined ? Prisma.sql`, count(*) OVER ()::int AS total` : Prisma.empty
+      const found = await prisma.$queryRaw<(DeliveredRow & Record<string, string | number | null>)[]>`
+        SELECT ${columns(ROW, context.status)}, ${keys}${count} FROM entries ${ROW}
         WHERE ${where} ORDER BY ${orderOf(terms, ROW)} LIMIT ${query.pageSize + 1} OFFSET ${offset}`
       const rows = found.slice(0, query.pageSize)
       const last = rows.at(-1)
       const nextCursor = found.length > query.pageSize && last !== undefined
-        ? encodeCursor({ sort: sortKey, values: terms.map((_, i) => last[`k${i}`] ?? null), id: last.id })
+        ? encodeCursor({ sort: sortKey, values: terms.map((_, i) => (last[`k${i}`] ?? null) as string | null), id: last.id })
         : null
-      let total: number | undefined
-      if (cursor === undefined) {
+      let total = cursor === undefined ? Number(found[0]?.total ?? 0) : undefined
+      // A page past the end has no row to tell the count.
+      if (cursor === undefined && found.length === 0 && page > 1) {
         const [counted] = await prisma.$queryRaw<[{ total: number }]>`
           SELECT count(*)::int AS total FROM entries ${ROW} WHERE ${Prisma.join(conditions, ' AND ')}`
         total = counted.total

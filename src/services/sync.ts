@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { invalid } from '../errors.js'
 import { Prisma } from '../generated/prisma/client.js'
+import { UUID_PATTERN } from '../schemas/common.js'
 import { type Principal, ruleFor } from './access-control.js'
 import type { DeliveredRow } from './delivery.js'
 
@@ -12,8 +13,8 @@ import type { DeliveredRow } from './delivery.js'
  * new token.
  *
  * Changes are logged by a trigger on entries (migration `delivery`) in the transaction that
- * makes them. A change gets its place in the feed (`seq`) only once it has committed, here,
- * one placing at a time: so a token never passes over a change that commits later.
+ * makes them. A change gets its place in the feed (`seq`) only once it has committed (see
+ * `sequence` in delivery.ts): so a token never passes over a change that commits later.
  */
 
 /** What a token remembers: where the feed was, what it is about, and how far a walk got. */
@@ -31,7 +32,9 @@ function encode(token: Token): string {
   return Buffer.from(JSON.stringify(token)).toString('base64url')
 }
 
-const DIGITS = /^\d{1,19}$/
+/** A place in the feed (a bigint, well within its range). */
+const DIGITS = /^\d{1,18}$/
+const UUID = new RegExp(UUID_PATTERN)
 
 function decode(text: string): Token {
   let token: Partial<Token> | undefined
@@ -44,8 +47,9 @@ function decode(text: string): Token {
     && typeof token.seq === 'string' && DIGITS.test(token.seq)
     && Array.isArray(token.types) && token.types.every((t) => typeof t === 'string')
     && (token.locale === undefined || typeof token.locale === 'string')
-    && (token.initial === undefined || typeof token.initial.after === 'string')
-    && (token.delta === undefined || (DIGITS.test(String(token.delta.to)) && DIGITS.test(String(token.delta.after))))
+    // `?.`: JSON may say null where an object belongs.
+    && (token.initial === undefined || UUID.test(String(token.initial?.after)))
+    && (token.delta === undefined || (DIGITS.test(String(token.delta?.to)) && DIGITS.test(String(token.delta?.after))))
   if (!valid) {
     throw invalid('Not a sync token of this API: pass meta.nextPageToken or meta.syncToken as it came', [
       { in: 'querystring', path: '/token', message: 'is not a sync token' },
@@ -59,29 +63,14 @@ type ChangedRow = DeliveredRow & { apiId: string }
 function createSync(app: FastifyInstance) {
   const { prisma, config } = app
 
-  /** Places the committed changes that have no place yet; answers the feed's last place. */
-  async function sequence(): Promise<bigint> {
-    const [{ pending }] = await prisma.$queryRaw<[{ pending: boolean }]>`
-      SELECT EXISTS (SELECT 1 FROM content_changes WHERE seq IS NULL) AS pending`
-    if (pending) {
-      await prisma.$transaction(async (tx) => {
-        // One placing at a time, each seeing every change committed before it began.
-        await tx.$queryRaw`SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext('gudang.content-changes'))) AS locked`
-        await tx.$executeRaw`
-          UPDATE content_changes c SET seq = p.seq
-          FROM (SELECT id, (SELECT coalesce(max(seq), 0) FROM content_changes) + row_number() OVER (ORDER BY id) AS seq
-                FROM content_changes WHERE seq IS NULL) p
-          WHERE c.id = p.id`
-      })
-    }
-    const [{ latest }] = await prisma.$queryRaw<[{ latest: bigint }]>`SELECT coalesce(max(seq), 0)::bigint AS latest FROM content_changes`
-    return latest
-  }
-
-  /** The types a request is about: those asked for (all if none), which the caller must be able to read. */
+  /**
+   * The types a request is about: those asked for (all if none), which the caller must be able
+   * to read, wholly: the feed cannot tell an own-only reader of whose entry a deletion was.
+   */
   async function typesOf(principal: Principal, asked: string | undefined) {
     const { types } = await app.delivery.model()
-    const readable = [...types.keys()].filter((apiId) => ruleFor(principal.rules, `content:${apiId}`, 'read') !== undefined).sort()
+    const reads = (apiId: string) => ruleFor(principal.rules, `content:${apiId}`, 'read')?.ownOnly === false
+    const readable = [...types.keys()].filter(reads).sort()
     if (asked === undefined) return readable
     const names = [...new Set(asked.split(','))]
     const unknown = names.filter((name) => !readable.includes(name))
@@ -137,7 +126,7 @@ function createSync(app: FastifyInstance) {
   }
 
   async function deltaPage(principal: Principal, token: Token) {
-    const to = token.delta?.to ?? String(await sequence())
+    const to = token.delta?.to ?? String(await app.delivery.sequence())
     const after = token.delta?.after ?? token.seq
     const size = config.GUDANG_DELIVERY_MAX_PAGE_SIZE
     const { types } = await app.delivery.model()
@@ -148,7 +137,7 @@ function createSync(app: FastifyInstance) {
     // Each document and locale once, at its last change in the delta.
     const changed = await prisma.$queryRaw<{ apiId: string, documentId: string, locale: string, last: bigint }[]>`
       SELECT api_id AS "apiId", document_id AS "documentId", locale, max(seq) AS last FROM content_changes
-      WHERE seq > ${BigInt(token.seq)} AND seq <= ${BigInt(to)} AND api_id = ANY (${token.types}::text[]) ${locale}
+      WHERE published AND seq > ${BigInt(token.seq)} AND seq <= ${BigInt(to)} AND api_id = ANY (${token.types}::text[]) ${locale}
       GROUP BY api_id, document_id, locale HAVING max(seq) > ${BigInt(after)}
       ORDER BY last LIMIT ${size + 1}`
     const page = changed.slice(0, size)
@@ -171,12 +160,10 @@ function createSync(app: FastifyInstance) {
   }
 
   return {
-    sequence,
-
     /** One page of the feed: the first request's, or the one a token names. */
     async page(principal: Principal, query: { token?: string, type?: string, locale?: string }) {
       if (query.token === undefined) {
-        const seq = String(await sequence())
+        const seq = String(await app.delivery.sequence())
         const types = await typesOf(principal, query.type)
         const { locales } = await app.delivery.model()
         if (query.locale !== undefined && !locales.includes(query.locale)) {

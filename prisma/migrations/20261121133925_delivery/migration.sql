@@ -5,6 +5,7 @@ CREATE TABLE "content_changes" (
     "api_id" TEXT NOT NULL,
     "document_id" UUID NOT NULL,
     "locale" TEXT NOT NULL,
+    "published" BOOLEAN NOT NULL,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "content_changes_pkey" PRIMARY KEY ("id")
@@ -17,30 +18,34 @@ CREATE UNIQUE INDEX "content_changes_seq_key" ON "content_changes"("seq");
 CREATE INDEX "entries_content_type_id_locale_created_at_id_idx" ON "entries"("content_type_id", "locale", "created_at" DESC, "id");
 
 -- CreateIndex
+CREATE INDEX "entries_content_type_id_created_at_id_idx" ON "entries"("content_type_id", "created_at" DESC, "id");
+
+-- CreateIndex
 CREATE INDEX "entries_published_idx" ON "entries" USING GIN ("published" jsonb_path_ops);
 
 -- Changes not yet given their place in the feed.
 CREATE INDEX "content_changes_unsequenced_idx" ON "content_changes"("id") WHERE "seq" IS NULL;
 
--- Every change of what readers see is logged in the transaction that makes it, whatever code
--- makes it (saves, publishing, deletions, relations unlinked, model migrations).
+-- Every change of an entry is logged in the transaction that makes it, whatever code makes it
+-- (saves, publishing, deletions, relations unlinked, model migrations); `published` says whether
+-- what readers see changed (the sync feed), any row that the delivery API's answers changed (ETags).
 CREATE FUNCTION "log_content_change"() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   row_ "entries";
+  published_ boolean;
 BEGIN
   IF TG_OP = 'DELETE' THEN
     row_ := OLD;
-    IF OLD."published" IS NULL THEN RETURN NULL; END IF;
+    published_ := OLD."published" IS NOT NULL;
   ELSIF TG_OP = 'INSERT' THEN
     row_ := NEW;
-    IF NEW."published" IS NULL THEN RETURN NULL; END IF;
+    published_ := NEW."published" IS NOT NULL;
   ELSE
     row_ := NEW;
-    IF NEW."published" IS NOT DISTINCT FROM OLD."published"
-      AND NEW."published_at" IS NOT DISTINCT FROM OLD."published_at" THEN RETURN NULL; END IF;
+    published_ := NEW."published" IS DISTINCT FROM OLD."published" OR NEW."published_at" IS DISTINCT FROM OLD."published_at";
   END IF;
-  INSERT INTO "content_changes" ("api_id", "document_id", "locale")
-  SELECT "api_id", row_."document_id", row_."locale" FROM "content_types" WHERE "id" = row_."content_type_id";
+  INSERT INTO "content_changes" ("api_id", "document_id", "locale", "published")
+  SELECT "api_id", row_."document_id", row_."locale", published_ FROM "content_types" WHERE "id" = row_."content_type_id";
   RETURN NULL;
 END
 $$;
