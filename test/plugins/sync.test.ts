@@ -1,7 +1,7 @@
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import { ARTICLES, article, MODEL, publish, remove, type Site, site, token, unpublish, update } from '../delivery-fixture.js'
-import { onPostgres, roleId } from '../helper.js'
+import { created, onPostgres, roleId, signInAs } from '../helper.js'
 
 /**
  * The delta-sync feed (GET /api/sync): every published entry once, page by page, then only what
@@ -357,6 +357,16 @@ t.test('the sync feed', async (t) => {
     const res = await ask(s, 'type=article')
     t.equal(res.statusCode, 400)
     t.strictSame(res.json().details[0].allowed, ['author', 'category'])
+
+    // Whoever may read only their own entries of a type gets none of it: a deletion has no owner to tell.
+    await created(s.app, s.admin, '/api/admin/roles', {
+      name: 'Own authors',
+      permissions: [{ subject: 'content:author', action: 'read', ownOnly: true }, { subject: 'content:category', action: 'read' }],
+    })
+    const writer = await signInAs(s.app, s.admin, 'Own authors')
+    const own = await ask(s, '', writer.headers)
+    t.ok(own.json().data.every((i: Item) => i.contentType === 'category'), 'only the wholly readable type')
+    t.equal((await ask(s, 'type=author', writer.headers)).statusCode, 400)
 
     // A caller who may read nothing may not ask.
     await publicReads(s, [])
