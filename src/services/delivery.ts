@@ -268,6 +268,8 @@ function createDelivery(app: FastifyInstance) {
     const byId = new Map(shaped.map((entry) => [entry.documentId, entry]))
     for (const holder of holders) {
       const value = holder[field.name]
+      // The links were checked a statement ago: one that went meanwhile (unpublished) is left out.
+      /* c8 ignore next 3: a race between two statements */
       holder[field.name] = Array.isArray(value)
         ? idsOf(value).flatMap((id) => byId.get(id) ?? [])
         : byId.get(value as string) ?? null
