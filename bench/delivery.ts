@@ -26,6 +26,8 @@ import { packageRoot } from '../src/package.js'
 
 const PORT = 3999
 const FLOOR_PORT = 3998
+/** A second server on the same database that keeps no answers (GUDANG_RESPONSE_CACHE_SIZE=0): what each request costs. */
+const UNCACHED_PORT = 3997
 const CONNECTIONS = 50
 const DURATION = 5
 const WARMUP = 1
@@ -261,6 +263,7 @@ const REVALIDATION = '304 revalidation of the lists (If-None-Match)'
 
 let server: ChildProcess | undefined
 let floor: ChildProcess | undefined
+let uncached: ChildProcess | undefined
 const db = new pg.Client({ connectionString: databaseUrl })
 let connected = false
 
@@ -299,6 +302,15 @@ try {
     DATABASE_URL: databaseUrl,
     PORT: String(FLOOR_PORT),
   }, async () => (await fetch(`http://127.0.0.1:${FLOOR_PORT}/floor/00000000-0000-0000-0000-000000000000`)).status === 404)
+
+  uncached = await launch([bin, 'start'], {
+    DATABASE_URL: databaseUrl,
+    PORT: String(UNCACHED_PORT),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    GUDANG_MIGRATE_ON_START: 'false',
+    GUDANG_RESPONSE_CACHE_SIZE: '0',
+  }, async () => (await fetch(`http://127.0.0.1:${UNCACHED_PORT}/health/ready`)).ok)
 
   // The sync feed's first walk, to its token.
   const walking = performance.now()
@@ -375,6 +387,11 @@ try {
     [{ name: REVALIDATION, requests: revalidations }, 304],
     [{ name: `sync delta (${actions.length} changes)`, requests: [{ path: `/api/sync?token=${syncToken}` }] }, 200],
   ]
+  // The same, each answer made anew.
+  for (const [scenario, expected] of scenarios.slice(1, 4)) {
+    scenarios.push([{ ...scenario, name: `${scenario.name}, no response cache`, port: UNCACHED_PORT }, expected])
+  }
+  const pids: Record<number, number> = { [PORT]: serverPid, [FLOOR_PORT]: Number(floor.pid), [UNCACHED_PORT]: Number(uncached.pid) }
 
   // Resident memory sampled during each run: the server's (the floor's in its own run).
   const idle = await memoryOf(serverPid)
@@ -383,13 +400,13 @@ try {
   const sampler = setInterval(() => {
     memoryOf(watched).then((m) => (peak = Math.max(peak, m.rss)), () => {})
   }, 200)
-  const results: (Measured & { memory: number })[] = []
+  const results: (Measured & { memory: number, port: number })[] = []
   try {
     for (const [scenario, expected] of scenarios) {
-      watched = scenario.port === FLOOR_PORT ? Number(floor.pid) : serverPid
+      watched = pids[scenario.port ?? PORT] as number
       peak = (await memoryOf(watched)).rss
       const result = await measure(scenario, expected)
-      results.push({ ...result, memory: Math.max(peak, (await memoryOf(watched)).rss) })
+      results.push({ ...result, port: scenario.port ?? PORT, memory: Math.max(peak, (await memoryOf(watched)).rss) })
       console.log(`  measured ${result.name}`)
     }
   } finally {
@@ -400,6 +417,7 @@ try {
 
   const [floorResult, ...delivery] = results as [typeof results[number], ...typeof results]
   const targets: Record<string, number> = { 'one entry by id': 0.7, [REVALIDATION]: 1.0, [LIST]: 0.3, [deep]: 0.3 }
+  for (const [name, target] of Object.entries(targets)) targets[`${name}, no response cache`] = target
   const pad = Math.max(...results.map((r) => r.name.length))
   console.log(`\n${CONNECTIONS} connections, ${DURATION} s each after ${WARMUP} s of warm-up; ratio: req/s to the floor's`)
   for (const r of [floorResult, ...delivery]) {
@@ -414,10 +432,11 @@ try {
           ]
         : ['NOT MEASURED']
     console.log(`${r.name.padEnd(pad)}  ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${String(r.p50).padStart(3)} ms`
-      + `  p99 ${String(r.p99).padStart(4)} ms  ${ratio.toFixed(2)}×  rss ≤ ${r.memory.toFixed(0)} MiB  [${r.statuses}${r.unexpected > 0 ? `, ${r.unexpected} unexpected` : ''}]`
+      + `  p99 ${String(r.p99).padStart(4)} ms  ${ratio.toFixed(2)}×  rss ≤ ${r.memory.toFixed(0)} MiB`
+      + `  [${r.statuses}${r.unexpected > 0 ? `, ${r.unexpected} unexpected` : ''}]`
       + `${verdicts.length > 0 ? `  ${verdicts.join(', ')}` : ''}`)
   }
-  const during = Math.max(...delivery.map((r) => r.memory))
+  const during = Math.max(...delivery.filter((r) => r.port !== UNCACHED_PORT).map((r) => r.memory))
   const highest = Math.max(during, afterRuns.rss)
   console.log(`server memory: ${idle.rss.toFixed(0)} MiB resident before the runs, ${during.toFixed(0)} MiB at most during them `
     + `(sampled every 200 ms), ${afterRuns.rss.toFixed(0)} MiB after; VmHWM ${afterRuns.hwm.toFixed(0)} MiB (start-up and `
@@ -425,6 +444,7 @@ try {
   console.log(`floor memory (tsx loader included): ${floorMemory.rss.toFixed(0)} MiB resident, VmHWM ${floorMemory.hwm.toFixed(0)} MiB`)
 } finally {
   await stop(floor)
+  await stop(uncached)
   await stop(server)
   if (connected) await db.end()
   if (!keepDatabase) await dropDatabase()

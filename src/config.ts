@@ -49,6 +49,11 @@ export const ConfigSchema = Type.Object({
   }),
   GUDANG_DELIVERY_MAX_PAGE_SIZE: Type.Integer({ minimum: 1, default: 100, description: 'The largest pageSize of the delivery API' }),
   GUDANG_DELIVERY_MAX_DEPTH: Type.Integer({ minimum: 1, default: 4, description: 'How many relations deep a delivery query may populate' }),
+  GUDANG_RESPONSE_CACHE_SIZE: Type.Integer({
+    minimum: 0,
+    default: 16_777_216,
+    description: 'Bytes of published delivery answers kept in memory, by ETag; 0: none',
+  }),
   GUDANG_CACHE_MAX_AGE: Type.Integer({ minimum: 0, default: 0, description: 'Seconds browsers may keep published content (Cache-Control max-age)' }),
   GUDANG_CACHE_S_MAXAGE: Type.Integer({ minimum: 0, default: 60, description: 'Seconds CDNs may keep published content (s-maxage)' }),
   GUDANG_CACHE_STALE_WHILE_REVALIDATE: Type.Integer({ minimum: 0, default: 60, description: 'Seconds a stale answer may be served while revalidating' }),

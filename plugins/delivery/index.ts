@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { LRUCache } from 'lru-cache'
 import { Type } from 'typebox'
 import { ForbiddenError, UnauthenticatedError } from '../../src/errors.js'
 import { Item } from '../../src/schemas/common.js'
@@ -9,6 +10,7 @@ import {
   DeliveryParamsSchema,
   DeliveryReadQuerySchema,
 } from '../../src/schemas/delivery.js'
+import type { QueryContext } from '../../src/services/delivery-query.js'
 import { errorResponses } from '../../src/schemas/error.js'
 
 const Entry = Type.Ref('DeliveredEntry')
@@ -61,10 +63,38 @@ const delivery: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   /**
-   * How long caches may keep the answer, and its ETag; answers whether the caller's copy is
-   * still good (`If-None-Match`), in which case the answer is a 304.
+   * Published answers as they were sent, by ETag: an ETag names everything an answer depends
+   * on (the content's last change, the model, the caller, the URL), so a kept answer with the
+   * ETag of a request is that request's answer.
    */
-  async function validate(request: FastifyRequest, reply: FastifyReply, status: string): Promise<boolean> {
+  const kept = config.GUDANG_RESPONSE_CACHE_SIZE === 0
+    ? undefined
+    : new LRUCache<string, { payload: string, keys: string[] }>({
+        maxSize: config.GUDANG_RESPONSE_CACHE_SIZE,
+        sizeCalculation: (answer) => answer.payload.length + 1,
+      })
+  /** The answers being made that are to be kept once sent, with their ETags and purge keys. */
+  const keeping = new WeakMap<FastifyRequest, { etag: string, keys: string[] }>()
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const keep = keeping.get(request)
+    if (kept !== undefined && keep !== undefined && reply.statusCode === 200 && typeof payload === 'string') {
+      kept.set(keep.etag, { payload, keys: keep.keys })
+    }
+  })
+
+  /**
+   * Answers a request: a 304 if the caller's copy is current (`If-None-Match`), a kept answer,
+   * or a new one from `make`; with how long caches may keep it, its ETag and purge keys.
+   */
+  async function answer(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    query: { status: QueryContext['status'] },
+    make: () => Promise<{ body: unknown, documents: Set<string> }>,
+  ) {
+    const { status } = query
+    const { apiId } = request.params as { apiId: string }
     const { principal } = request
     const published = `max-age=${config.GUDANG_CACHE_MAX_AGE}`
     const shared = `s-maxage=${config.GUDANG_CACHE_S_MAXAGE}, stale-while-revalidate=${config.GUDANG_CACHE_STALE_WHILE_REVALIDATE}`
@@ -72,17 +102,28 @@ const delivery: FastifyPluginAsyncTypebox = async (app) => {
     const policy = status === 'draft'
       ? 'private, no-store'
       : principal.kind === 'anonymous' ? `public, ${published}, ${shared}` : `private, ${published}`
-    const etag = await app.delivery.etag(principal, request.url)
+    const etag = await app.delivery.etag(principal, request.url, status)
     reply.header('cache-control', policy).header('vary', 'Authorization').header('etag', etag)
     const held = request.headers['if-none-match']
     // Weak comparison, as for GET: W/"x" and "x" are the same.
     const weak = (tag: string) => tag.trim().replace(/^W\//, '')
-    return held !== undefined && (held.trim() === '*' || held.split(',').some((tag) => weak(tag) === weak(etag)))
+    if (held !== undefined && (held.trim() === '*' || held.split(',').some((tag) => weak(tag) === weak(etag)))) {
+      return reply.code(304).send(null)
+    }
+    const found = status === 'published' ? kept?.get(etag) : undefined
+    if (found !== undefined) {
+      purgeKeys(reply, found.keys)
+      return reply.type('application/json; charset=utf-8').send(found.payload)
+    }
+    const { body, documents } = await make()
+    // The keys a CDN can purge the answer by: its type, and every document in it.
+    const keys = [`content:${apiId}`, ...documents]
+    purgeKeys(reply, keys)
+    if (status === 'published') keeping.set(request, { etag, keys })
+    return body
   }
 
-  /** The keys a CDN can purge the answer by: its type, and every document in it. */
-  function purgeKeys(reply: FastifyReply, apiId: string, documents: Set<string>) {
-    const keys = [`content:${apiId}`, ...documents]
+  function purgeKeys(reply: FastifyReply, keys: string[]) {
     reply.header('surrogate-key', keys.join(' ')).header('cache-tag', keys.join(','))
   }
 
@@ -101,13 +142,10 @@ const delivery: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ListSchema, 304: NotModified, ...errorResponses(400, 404) },
       },
     },
-    async (request, reply) => {
-      const { apiId } = request.params
-      if (await validate(request, reply, request.query.status)) return reply.code(304).send(null)
-      const { documents, ...answer } = await app.delivery.list(request.principal, apiId, request.query)
-      purgeKeys(reply, apiId, documents)
-      return answer
-    },
+    async (request, reply) => answer(request, reply, request.query, async () => {
+      const { documents, ...body } = await app.delivery.list(request.principal, request.params.apiId, request.query)
+      return { body, documents }
+    }),
   )
 
   app.get(
@@ -122,13 +160,11 @@ const delivery: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Item(Entry), 304: NotModified, ...errorResponses(400, 404) },
       },
     },
-    async (request, reply) => {
+    async (request, reply) => answer(request, reply, request.query, async () => {
       const { apiId, documentId } = request.params
-      if (await validate(request, reply, request.query.status)) return reply.code(304).send(null)
       const { documents, data } = await app.delivery.one(request.principal, apiId, documentId, request.query)
-      purgeKeys(reply, apiId, documents)
-      return { data }
-    },
+      return { body: { data }, documents }
+    }),
   )
 }
 

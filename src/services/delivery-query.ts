@@ -151,17 +151,25 @@ export function localeChoice(row: Sql, type: DeliveryType, context: QueryContext
 function related(level: Level, field: Extract<FieldDefinition, { type: 'relation' }>, context: QueryContext) {
   const target = context.types.get(field.target) as DeliveryType
   const row = alias('r')
-  const value = Prisma.sql`${level.data} -> ${field.name}`
-  const link = field.relation === 'toOne'
-    ? Prisma.sql`${row}.document_id = (${level.data} ->> ${field.name})::uuid`
-    : Prisma.sql`${row}.document_id IN (SELECT jsonb_array_elements_text(CASE jsonb_typeof(${value}) WHEN 'array' THEN ${value} END)::uuid)`
-  const conditions = Prisma.join([
-    Prisma.sql`${row}.content_type_id = ${target.id}::uuid`,
-    link,
-    visible(row, context),
-    localeChoice(row, target, context),
-  ], ' AND ')
+  const conditions = Prisma.sql`${linked(level, field, Prisma.sql`${row}.document_id`)} AND ${readable(row, target, context)}`
   return { target, row, conditions }
+}
+
+/** Whether a relation field's value links to the document id `id`. */
+function linked(level: Level, field: Extract<FieldDefinition, { type: 'relation' }>, id: Sql): Sql {
+  const value = Prisma.sql`${level.data} -> ${field.name}`
+  return field.relation === 'toOne'
+    ? Prisma.sql`${id} = (${level.data} ->> ${field.name})::uuid`
+    : Prisma.sql`${id} IN (SELECT jsonb_array_elements_text(CASE jsonb_typeof(${value}) WHEN 'array' THEN ${value} END)::uuid)`
+}
+
+/** The entry variants of a type the query may show: of the type, visible, in the locale chosen. */
+function readable(row: Sql, type: DeliveryType, context: QueryContext): Sql {
+  return Prisma.join([
+    Prisma.sql`${row}.content_type_id = ${type.id}::uuid`,
+    visible(row, context),
+    localeChoice(row, type, context),
+  ], ' AND ')
 }
 
 function problem(path: string, message: string, allowed?: readonly string[]): RequestProblem {
@@ -356,9 +364,16 @@ function fieldFilter(level: Level, field: FieldDefinition, value: unknown, path:
   if (isObject(value) && hasEmptiness(value)) return emptinessFilter(level, field, value, path, context)
   switch (field.type) {
     case 'relation': {
-      const { target, row, conditions } = related(level, field, context)
+      // The matching documents, found once (the subquery does not depend on the row), then looked up.
+      const target = context.types.get(field.target) as DeliveryType
+      const row = alias('r')
       const inner = whereOf(value, entryLevel(row, target, context, path), context)
-      return Prisma.sql`EXISTS (SELECT 1 FROM entries ${row} WHERE ${conditions} AND ${inner})`
+      const matching = Prisma.sql`SELECT ${row}.document_id FROM entries ${row} WHERE ${readable(row, target, context)} AND ${inner}`
+      if (field.relation === 'toOne') return Prisma.sql`(${level.data} ->> ${field.name})::uuid IN (${matching})`
+      const links = Prisma.sql`${level.data} -> ${field.name}`
+      const link = alias('l')
+      return Prisma.sql`EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE jsonb_typeof(${links}) WHEN 'array' THEN ${links} END) ${link}(id)
+        WHERE ${link}.id::uuid IN (${matching}))`
     }
     case 'component': {
       const fields = componentFields(context.components, field.component)

@@ -306,10 +306,11 @@ function createDelivery(app: FastifyInstance) {
 
   /**
    * Places the committed changes that have no place yet, in the order they are placed, and
-   * answers the last place. Placings take turns, each seeing every change committed before it
-   * began: a place once given is never followed by a smaller one.
+   * answers the last place, and the last of a change readers see. Placings take turns, each
+   * seeing every change committed before it began: a place once given is never followed by a
+   * smaller one.
    */
-  async function sequence(): Promise<bigint> {
+  async function sequence(): Promise<{ latest: bigint, published: bigint }> {
     const [{ pending }] = await prisma.$queryRaw<[{ pending: boolean }]>`
       SELECT EXISTS (SELECT 1 FROM content_changes WHERE seq IS NULL) AS pending`
     if (pending) {
@@ -322,18 +323,22 @@ function createDelivery(app: FastifyInstance) {
           WHERE c.id = p.id`
       })
     }
-    const [{ latest }] = await prisma.$queryRaw<[{ latest: bigint }]>`
-      SELECT coalesce(max(seq), 0)::bigint AS latest FROM content_changes`
-    return latest
+    const [places] = await prisma.$queryRaw<[{ latest: bigint, published: bigint }]>`
+      SELECT coalesce(max(seq), 0)::bigint AS latest,
+        coalesce((SELECT max(seq) FROM content_changes WHERE published), 0)::bigint AS published
+      FROM content_changes`
+    return places
   }
 
   /**
    * The ETag of an answer, known before it is made: it changes whenever the answer may have —
-   * an entry changed (the change log's last place), the model or the locales changed, or the
-   * caller's permissions did. Both are read through the read cache: revalidating costs no query.
+   * an entry changed (the change log's last place; for published answers, the last change
+   * readers see: saving drafts keeps them), the model or the locales changed, or the caller's
+   * permissions did. Both are read through the read cache: revalidating costs no query.
    */
-  async function etag(principal: Principal, url: string): Promise<string> {
-    const [clock, { fingerprint }] = await Promise.all([readCache.get('content-clock', sequence), model()])
+  async function etag(principal: Principal, url: string, status: QueryContext['status']): Promise<string> {
+    const [places, { fingerprint }] = await Promise.all([readCache.get('content-clock', sequence), model()])
+    const clock = places[status === 'published' ? 'published' : 'latest']
     const caller = principal.kind === 'anonymous' ? '' : principal.kind === 'user' ? principal.userId : principal.tokenId
     const hash = createHash('sha1').update(`${clock} ${fingerprint} ${caller} ${JSON.stringify(principal.rules)} ${url}`)
     return `W/"${hash.digest('base64url')}"`

@@ -126,7 +126,7 @@ function createSync(app: FastifyInstance) {
   }
 
   async function deltaPage(principal: Principal, token: Token) {
-    const to = token.delta?.to ?? String(await app.delivery.sequence())
+    const to = token.delta?.to ?? String((await app.delivery.sequence()).latest)
     const after = token.delta?.after ?? token.seq
     const size = config.GUDANG_DELIVERY_MAX_PAGE_SIZE
     const { types } = await app.delivery.model()
@@ -163,7 +163,7 @@ function createSync(app: FastifyInstance) {
     /** One page of the feed: the first request's, or the one a token names. */
     async page(principal: Principal, query: { token?: string, type?: string, locale?: string }) {
       if (query.token === undefined) {
-        const seq = String(await app.delivery.sequence())
+        const seq = String((await app.delivery.sequence()).latest)
         const types = await typesOf(principal, query.type)
         const { locales } = await app.delivery.model()
         if (query.locale !== undefined && !locales.includes(query.locale)) {

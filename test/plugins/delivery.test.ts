@@ -357,8 +357,9 @@ t.test('field selection and population', async (t) => {
 
   await t.test('the number of statements does not grow with the page size', async (t) => {
     const populate = 'populate[author][populate][mentor]=true&populate[categories]=true&populate[quotes][populate][by]=true'
-    // A first request does what any first request after a change may (placing the change log).
-    t.equal((await read(s, `article?pageSize=2&${populate}`)).statusCode, 200)
+    // A first request does what any first request after a change may (placing the change log);
+    // another URL, so that the answers measured are not the kept one (GUDANG_RESPONSE_CACHE_SIZE).
+    t.equal((await read(s, `article?pageSize=3&${populate}`)).statusCode, 200)
     const small = await statements(() => read(s, `article?pageSize=2&${populate}`))
     const large = await statements(() => read(s, `article?pageSize=20&${populate}`))
     const entries = (page: { result: { json: () => { data: Entry[] } } }) => page.result.json().data
@@ -507,6 +508,39 @@ t.test('HTTP caching: ETag and 304, Cache-Control, Vary, and the keys to purge b
     const edited = await read(s, `article/${second}`, { 'if-none-match': String(one.headers.etag) })
     t.equal(edited.statusCode, 200)
     t.not(edited.headers.etag, one.headers.etag)
+  })
+
+  await t.test('a published answer is kept by its ETag: asked again, it costs no query for the entries', async (t) => {
+    const url = `article?populate=author&sort=title`
+    const made = await statements(() => read(s, url))
+    const again = await statements(() => read(s, url))
+    t.equal(again.result.body, made.result.body, 'the same answer')
+    t.equal(again.result.headers.etag, made.result.headers.etag)
+    t.equal(again.result.headers['surrogate-key'], made.result.headers['surrogate-key'], 'with its purge keys')
+    t.equal(again.result.headers['content-type'], 'application/json; charset=utf-8')
+    t.ok(again.count < made.count, `kept: ${again.count} statements, made: ${made.count}`)
+    // A publish gives a new ETag: the kept answer is not the answer any more.
+    await update(s, second, { title: 'Second, again' })
+    await publish(s, second)
+    const after = await read(s, url)
+    t.match(after.json().data.map((e: Entry) => e.title), ['First', 'Second, again'])
+    // Drafts are not kept.
+    const preview = await token(s, 'preview')
+    // A first use of a token records it; each URL's first answer after a change places the change log.
+    await read(s, 'article?status=draft&fields=title', preview)
+    const draft = await statements(() => read(s, 'article?status=draft', preview))
+    const draftAgain = await statements(() => read(s, 'article?status=draft', preview))
+    t.equal(draftAgain.count, draft.count)
+  })
+
+  await t.test('with GUDANG_RESPONSE_CACHE_SIZE 0 nothing is kept', async (t) => {
+    const bare = await site(t, { GUDANG_RESPONSE_CACHE_SIZE: 0 })
+    await article(bare, { title: 'Only' })
+    await read(bare, 'article?fields=title')
+    const made = await statements(() => read(bare, 'article'))
+    const again = await statements(() => read(bare, 'article'))
+    t.equal(again.count, made.count)
+    t.equal(again.result.body, made.result.body)
   })
 
   await t.test('tokens and editors: private; drafts: not stored', async (t) => {

@@ -23,8 +23,9 @@ CREATE INDEX "entries_content_type_id_created_at_id_idx" ON "entries"("content_t
 -- CreateIndex
 CREATE INDEX "entries_published_idx" ON "entries" USING GIN ("published" jsonb_path_ops);
 
--- Changes not yet given their place in the feed.
+-- Changes not yet given their place in the feed; the last change readers see.
 CREATE INDEX "content_changes_unsequenced_idx" ON "content_changes"("id") WHERE "seq" IS NULL;
+CREATE INDEX "content_changes_published_seq_idx" ON "content_changes"("seq") WHERE "published";
 
 -- Every change of an entry is logged in the transaction that makes it, whatever code makes it
 -- (saves, publishing, deletions, relations unlinked, model migrations); `published` says whether
