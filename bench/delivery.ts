@@ -391,7 +391,11 @@ try {
   for (const [scenario, expected] of scenarios.slice(1, 4)) {
     scenarios.push([{ ...scenario, name: `${scenario.name}, no response cache`, port: UNCACHED_PORT }, expected])
   }
-  const pids: Record<number, number> = { [PORT]: serverPid, [FLOOR_PORT]: Number(floor.pid), [UNCACHED_PORT]: Number(uncached.pid) }
+  const pids: Record<number, number> = {
+    [PORT]: serverPid,
+    [FLOOR_PORT]: Number(floor.pid),
+    [UNCACHED_PORT]: Number(uncached.pid),
+  }
 
   // Resident memory sampled during each run: the server's (the floor's in its own run).
   const idle = await memoryOf(serverPid)
