@@ -103,11 +103,14 @@ const delivery: FastifyPluginAsyncTypebox = async (app) => {
       ? 'private, no-store'
       : principal.kind === 'anonymous' ? `public, ${published}, ${shared}` : `private, ${published}`
     const etag = await app.delivery.etag(principal, request.url, status)
-    reply.header('cache-control', policy).header('vary', 'Authorization').header('etag', etag)
+    // Added to what varies already (Origin, with a list of CORS origins).
+    const vary = reply.getHeader('vary')
+    reply.header('cache-control', policy).header('vary', vary === undefined ? 'Authorization' : `${String(vary)}, Authorization`)
+    reply.header('etag', etag)
     const held = request.headers['if-none-match']
     // Weak comparison, as for GET: W/"x" and "x" are the same.
     const weak = (tag: string) => tag.trim().replace(/^W\//, '')
-    if (held !== undefined && (held.trim() === '*' || held.split(',').some((tag) => weak(tag) === weak(etag)))) {
+    if (held !== undefined && held.split(',').some((tag) => weak(tag) === weak(etag))) {
       return reply.code(304).send(null)
     }
     const found = status === 'published' ? kept?.get(etag) : undefined

@@ -45,6 +45,7 @@ export const DeliveryListQuerySchema = StrictObject({
   })),
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Full-text search over the text fields, ranked (best first unless sorted)' })),
   sort: Type.Optional(Type.String({
+    maxLength: 500,
     pattern: '^[A-Za-z][A-Za-z0-9_.]*(:(asc|desc))?(,[A-Za-z][A-Za-z0-9_.]*(:(asc|desc))?)*$',
     description: '`field:asc` or `field:desc`, comma-separated; `relation.field` and `component.field` too (default `createdAt:desc`)',
     examples: ['publishedAt:desc,title:asc', 'author.name:asc'],
@@ -53,7 +54,7 @@ export const DeliveryListQuerySchema = StrictObject({
   pageSize: Type.Integer({ minimum: 1, default: 25, description: 'At most GUDANG_DELIVERY_MAX_PAGE_SIZE (100)' }),
   after: Type.Optional(Type.String({
     minLength: 1,
-    maxLength: 4096,
+    maxLength: 12_000,
     description: 'Page by cursor: the previous page\'s meta.nextCursor (same sort). Stable while content changes; as fast on page 10 000 as on page 1',
   })),
 })

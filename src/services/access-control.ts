@@ -23,7 +23,7 @@ export interface Rule {
   fields: string[]
 }
 
-/** Who is calling, with the rules that apply to them, read fresh on every request. */
+/** Who is calling, with the rules that apply to them: read on every request (the Public role's kept for a moment). */
 export type Principal
   = | { kind: 'anonymous', rules: Rule[], drafts: false }
     | { kind: 'user', userId: string, sessionId: string, rules: Rule[], drafts: true }

@@ -14,7 +14,6 @@ import { componentFields, type Components } from './content-schema.js'
 
 type Sql = Prisma.Sql
 type Fields = readonly FieldDefinition[]
-type Readable = ReadonlySet<string> | undefined
 /** The fields that hold other fields: relations, components, dynamic zones. */
 type Holding = Extract<FieldDefinition, { type: 'relation' | 'component' | 'dynamiczone' }>
 
@@ -33,8 +32,13 @@ export interface QueryContext {
   status: 'draft' | 'published'
   /** The locales tried in order (the requested one, then its fallbacks). */
   chain: string[]
-  /** The top-level fields of a type the caller may read (all but private ones, narrowed by their grant); undefined: not readable. */
-  readableFields: (apiId: string) => Readable
+  /** The top-level fields of a type the caller may read: all but private ones, narrowed by their grant. */
+  readableFields: (apiId: string) => ReadonlySet<string>
+  /**
+   * Whether a relation may lead to a type: the caller may read all of its entries (an own-only
+   * reader may read theirs, through the type's own route, never through another's relations).
+   */
+  reachable: (apiId: string) => boolean
 }
 
 /** The operators of filters, by the kind of value they compare. */
@@ -106,7 +110,7 @@ interface Level {
 function namesAt(level: Level, context: QueryContext): string[] {
   const readable = level.row === undefined ? undefined : context.readableFields(level.row.apiId)
   const fields = level.fields
-    .filter((f) => f.private !== true && (readable?.has(f.name) ?? true) && (f.type !== 'relation' || context.readableFields(f.target) !== undefined))
+    .filter((f) => f.private !== true && (readable?.has(f.name) ?? true) && (f.type !== 'relation' || context.reachable(f.target)))
     .map((f) => f.name)
   return level.row === undefined ? fields : [...attributesOf(context), ...fields]
 }
@@ -164,7 +168,7 @@ function linked(level: Level, field: Extract<FieldDefinition, { type: 'relation'
 }
 
 /** The entry variants of a type the query may show: of the type, visible, in the locale chosen. */
-function readable(row: Sql, type: DeliveryType, context: QueryContext): Sql {
+export function readable(row: Sql, type: DeliveryType, context: QueryContext): Sql {
   return Prisma.join([
     Prisma.sql`${row}.content_type_id = ${type.id}::uuid`,
     visible(row, context),
@@ -390,7 +394,6 @@ function fieldFilter(level: Level, field: FieldDefinition, value: unknown, path:
 
 /** One term of an ORDER BY: the expression, how it compares, which way, and whether it may be null (then it sorts last). */
 export interface SortTerm {
-  name: string
   expression: Sql
   cast: string
   descending: boolean
@@ -398,7 +401,7 @@ export interface SortTerm {
 }
 
 /** A field of the level a sort may name: a scalar, or a to-one relation or single component to walk through. */
-function sortExpression(level: Level, names: string[], context: QueryContext, path: string): Omit<SortTerm, 'name' | 'descending'> {
+function sortExpression(level: Level, names: string[], context: QueryContext, path: string): Omit<SortTerm, 'descending'> {
   const [name = '', ...rest] = names
   const attribute = level.row === undefined ? undefined : ATTRIBUTES[name]
   if (attribute !== undefined && rest.length === 0 && attributesOf(context).includes(name)) {
@@ -407,7 +410,7 @@ function sortExpression(level: Level, names: string[], context: QueryContext, pa
     return { expression: column, cast: CASTS[attribute.kind], nullable: attribute.column === 'published_at' && context.status === 'draft' }
   }
   const sortable = level.fields.filter((f) => namesAt(level, context).includes(f.name)
-    && (SCALAR_KINDS[f.type] !== undefined || (f.type === 'relation' && f.relation === 'toOne' && context.readableFields(f.target) !== undefined)
+    && (SCALAR_KINDS[f.type] !== undefined || (f.type === 'relation' && f.relation === 'toOne' && context.reachable(f.target))
       || (f.type === 'component' && f.repeatable !== true)))
   const field = sortable.find((f) => f.name === name)
   const allowed = [...(level.row === undefined ? [] : attributesOf(context)), ...sortable.map((f) => f.type === 'relation' || f.type === 'component' ? `${f.name}.…` : f.name)]
@@ -429,13 +432,15 @@ function sortExpression(level: Level, names: string[], context: QueryContext, pa
   return { expression, cast: inner.cast, nullable: true }
 }
 
-/** `title:asc,author.name:desc` as sort terms (`asc` if not said). */
-export function sortOf(sort: string, row: Sql, type: DeliveryType, context: QueryContext): SortTerm[] {
+/** `title:asc,author.name:desc` as sort terms (`asc` if not said), at most `maxDepth` relations or components deep. */
+export function sortOf(sort: string, row: Sql, type: DeliveryType, context: QueryContext, maxDepth: number) {
   const level = entryLevel(row, type, context, '/sort')
   return sort.split(',').map((term) => {
     const [name = '', direction = 'asc'] = term.trim().split(':')
+    const names = name.split('.')
+    if (names.length - 1 > maxDepth) refuse('/sort', `"${name}" is deeper than the ${maxDepth} levels a sort may go`)
     // The route's schema lets only asc and desc through.
-    return { name, ...sortExpression(level, name.split('.'), context, '/sort'), descending: direction === 'desc' }
+    return { ...sortExpression(level, names, context, '/sort'), descending: direction === 'desc' }
   })
 }
 
@@ -480,7 +485,7 @@ export function decodeCursor(text: string, sort: string, terms: number): Cursor 
  */
 export function afterCursor(terms: SortTerm[], cursor: Cursor, row: Sql): Sql {
   const keys = [...terms.map((t, i) => ({ ...t, value: cursor.values[i] ?? null })), {
-    name: 'id', expression: Prisma.sql`${row}.id`, cast: 'uuid', descending: false, nullable: false, value: cursor.id,
+    expression: Prisma.sql`${row}.id`, cast: 'uuid', descending: false, nullable: false, value: cursor.id,
   }]
   type Key = typeof keys[number]
   const value = (k: Key) => Prisma.sql`${k.value}::${Prisma.raw(k.cast)}`
@@ -504,7 +509,8 @@ const SEARCH_CONFIGS: Record<string, string> = {
 }
 
 export function searchConfig(locale: string): string {
-  return SEARCH_CONFIGS[locale.split('-')[0]?.toLowerCase() ?? ''] ?? 'simple'
+  const [language] = locale.toLowerCase().split('-') as [string]
+  return SEARCH_CONFIGS[language] ?? 'simple'
 }
 
 /** Text field types by their weight in the ranking: short texts (titles) weigh most. */
@@ -519,7 +525,7 @@ export function searchOf(q: string, row: Sql, type: DeliveryType, context: Query
   const data = dataColumn(row, context)
   const config = Prisma.sql`${searchConfig(context.chain[0] as string)}::regconfig`
   const parts = type.fields
-    .filter((f) => WEIGHTS[f.type] !== undefined && f.private !== true && (readable?.has(f.name) ?? false))
+    .filter((f) => WEIGHTS[f.type] !== undefined && readable.has(f.name))
     .map((f) => {
       const text = f.type === 'richtext'
         ? Prisma.sql`jsonb_to_tsvector(${config}, jsonb_path_query_array(coalesce(${data} -> ${f.name}, '[]'), 'strict $.**.text'), '["string"]')`
@@ -530,7 +536,7 @@ export function searchOf(q: string, row: Sql, type: DeliveryType, context: Query
   const query = Prisma.sql`websearch_to_tsquery(${config}, ${q})`
   return {
     condition: Prisma.sql`(${document}) @@ ${query}`,
-    rank: { name: 'rank', expression: Prisma.sql`ts_rank(${document}, ${query})`, cast: 'real', descending: true, nullable: false } satisfies SortTerm,
+    rank: { expression: Prisma.sql`ts_rank(${document}, ${query})`, cast: 'real', descending: true, nullable: false } satisfies SortTerm,
   }
 }
 
@@ -547,8 +553,8 @@ function namesOf(value: unknown, path: string): string[] {
 }
 
 /** Readable, non-private fields of a level selectable with `fields=`. */
-export function selectionOf(value: unknown, fields: Fields, readable: Readable, path: string): string[] {
-  const allowed = fields.filter((f) => f.private !== true && (readable?.has(f.name) ?? true)).map((f) => f.name)
+export function selectionOf(value: unknown, fields: Fields, readable: ReadonlySet<string>, path: string): string[] {
+  const allowed = fields.filter((f) => readable.has(f.name)).map((f) => f.name)
   const names = namesOf(value, path)
   names.forEach((name, i) => {
     if (!allowed.includes(name)) refuse(`${path}/${i}`, `"${name}" is not a field you can select`, allowed)
@@ -563,7 +569,7 @@ export function selectionOf(value: unknown, fields: Fields, readable: Readable, 
 export function populateOf(value: unknown, fields: Fields, context: QueryContext, maxDepth: number, apiId?: string, path = '/populate', depth = 1): Populate {
   const readable = apiId === undefined ? undefined : context.readableFields(apiId)
   // Media are populated once there is a media library (its own issue).
-  const holds = (f: FieldDefinition): f is Holding => (f.type === 'relation' && context.readableFields(f.target) !== undefined)
+  const holds = (f: FieldDefinition): f is Holding => (f.type === 'relation' && context.reachable(f.target))
     || f.type === 'component' || f.type === 'dynamiczone'
   const candidates = fields.filter(holds).filter((f) => f.private !== true && (readable?.has(f.name) ?? true))
   const allowed = candidates.map((f) => f.name)
@@ -576,6 +582,9 @@ export function populateOf(value: unknown, fields: Fields, context: QueryContext
     const at = `${path}/${name}`
     const field = candidates.find((f) => f.name === name)
     if (field === undefined) refuse(at, 'is not a field you can populate', allowed)
+    // In a dynamic zone, components may each have a field of the name: it must be the same field.
+    const same = (f: FieldDefinition) => f.type === field.type && (f.type !== 'relation' || f.target === (field as { target?: string }).target)
+    if (!fields.filter((f) => f.name === name).every(same)) refuse(at, 'differs between the components of the zone: it cannot be populated')
     const hop = field.type === 'relation' ? 1 : 0
     if (depth + hop - 1 > maxDepth) refuse(at, `is deeper than the ${maxDepth} levels of relations a query may populate`)
     if (options === true || options === 'true' || options === '*') {

@@ -5,7 +5,7 @@ import { invalid, NotFoundError } from '../errors.js'
 import { Prisma } from '../generated/prisma/client.js'
 import type { FieldDefinition } from '../schemas/content-model.js'
 import type { DeliveryQuery } from '../schemas/delivery.js'
-import { type Principal, ruleFor } from './access-control.js'
+import { type Principal, type Rule, ruleFor } from './access-control.js'
 import { type Data, idsOf, isData, mapData } from './content-data.js'
 import { componentFields, type Components } from './content-schema.js'
 import {
@@ -15,7 +15,7 @@ import {
   encodeCursor,
   entryLevel,
   innerFields,
-  localeChoice,
+  readable,
   orderOf,
   type Populate,
   populateOf,
@@ -111,15 +111,16 @@ function createDelivery(app: FastifyInstance) {
       const path = i === 0 && query.locale !== undefined ? '/locale' : '/fallback'
       throw invalid(`No locale "${code}"`, [{ in: 'querystring', path, message: `must name locales among ${locales.join(', ')}`, allowed: locales }])
     })
+    // Asked only of types the caller may read: the route's, and those a relation may lead to (`reachable`).
     const readableFields = (name: string) => {
-      const rule = ruleFor(principal.rules, `content:${name}`, 'read')
-      const fields = types.get(name)?.fields
-      if (rule === undefined || fields === undefined) return undefined
+      const rule = ruleFor(principal.rules, `content:${name}`, 'read') as Rule
+      const { fields } = types.get(name) as DeliveryType
       const granted = (name: string) => rule.fields.length === 0 || rule.fields.includes(name)
       return new Set(fields.filter((f) => f.private !== true && granted(f.name)).map((f) => f.name))
     }
-    const context: QueryContext = { types, components, status: query.status, chain, readableFields }
-    return { type, context }
+    const reachable = (name: string) => types.has(name) && ruleFor(principal.rules, `content:${name}`, 'read')?.ownOnly === false
+    const context: QueryContext = { types, components, status: query.status, chain, readableFields, reachable }
+    return { type, context, locales }
   }
 
   /** An own-only read permission narrows to the caller's entries. */
@@ -130,17 +131,12 @@ function createDelivery(app: FastifyInstance) {
 
   /** The conditions every entry of an answer meets: its type, status, locale and owner. */
   function base(type: DeliveryType, context: QueryContext, principal: Principal): Sql[] {
-    return [
-      Prisma.sql`${ROW}.content_type_id = ${type.id}::uuid`,
-      ...(context.status === 'published' ? [Prisma.sql`${ROW}.published IS NOT NULL`] : []),
-      localeChoice(ROW, type, context),
-      ownership(principal, type.apiId),
-    ]
+    return [readable(ROW, type, context), ownership(principal, type.apiId)]
   }
 
   /** Data without private fields (at any depth) and without the top-level fields the caller may not read or did not select. */
   function visibleData(data: Data, type: DeliveryType, context: QueryContext, selection: string[] | undefined): Data {
-    const readable = context.readableFields(type.apiId) as ReadonlySet<string>
+    const readable = context.readableFields(type.apiId)
     const shown = (name: string) => readable.has(name) && (selection?.includes(name) ?? true)
     const kept = Object.fromEntries(Object.entries(data).filter(([name]) => shown(name)))
     const unlessPrivate = (field: FieldDefinition, value: unknown) => (field.private === true ? undefined : value)
@@ -170,7 +166,7 @@ function createDelivery(app: FastifyInstance) {
     const wanted = new Map<string, Set<string>>()
     for (const data of objects) {
       eachRelation(data, fields, context.components, (field, holder) => {
-        if (context.readableFields(field.target) === undefined) {
+        if (!context.reachable(field.target)) {
           delete holder[field.name]
           return
         }
@@ -184,12 +180,10 @@ function createDelivery(app: FastifyInstance) {
     const r = Prisma.raw('r')
     const conditions = groups.map(([apiId, ids]) => {
       const target = context.types.get(apiId) as DeliveryType
-      return Prisma.sql`(r.content_type_id = ${target.id}::uuid AND r.document_id = ANY (${[...ids]}::uuid[])
-        AND ${localeChoice(r, target, context)})`
+      return Prisma.sql`(${readable(r, target, context)} AND r.document_id = ANY (${[...ids]}::uuid[]))`
     })
-    const status = context.status === 'published' ? Prisma.sql`r.published IS NOT NULL` : Prisma.sql`true`
     const found = await prisma.$queryRaw<{ documentId: string }[]>`
-      SELECT DISTINCT r.document_id AS "documentId" FROM entries r WHERE ${status} AND (${Prisma.join(conditions, ' OR ')})`
+      SELECT DISTINCT r.document_id AS "documentId" FROM entries r WHERE ${Prisma.join(conditions, ' OR ')}`
     const seen = new Set(found.map((f) => f.documentId))
     for (const data of objects) {
       eachRelation(data, fields, context.components, (field, holder) => {
@@ -261,9 +255,7 @@ function createDelivery(app: FastifyInstance) {
     const target = context.types.get(field.target) as DeliveryType
     const rows = await prisma.$queryRaw<DeliveredRow[]>`
       SELECT ${columns(ROW, context.status)} FROM entries ${ROW}
-      WHERE ${ROW}.content_type_id = ${target.id}::uuid AND ${ROW}.document_id = ANY (${ids}::uuid[])
-        AND ${context.status === 'published' ? Prisma.sql`${ROW}.published IS NOT NULL` : Prisma.sql`true`}
-        AND ${localeChoice(ROW, target, context)}`
+      WHERE ${readable(ROW, target, context)} AND ${ROW}.document_id = ANY (${ids}::uuid[])`
     const shaped = await shape(rows, target, shaping, spec)
     const byId = new Map(shaped.map((entry) => [entry.documentId, entry]))
     for (const holder of holders) {
@@ -314,6 +306,7 @@ function createDelivery(app: FastifyInstance) {
     const [{ pending }] = await prisma.$queryRaw<[{ pending: boolean }]>`
       SELECT EXISTS (SELECT 1 FROM content_changes WHERE seq IS NULL) AS pending`
     if (pending) {
+      // Read committed: the UPDATE's snapshot is taken after the lock is granted.
       await prisma.$transaction(async (tx) => {
         await tx.$queryRaw`SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext('gudang.content-changes'))) AS locked`
         await tx.$executeRaw`
@@ -321,7 +314,7 @@ function createDelivery(app: FastifyInstance) {
           FROM (SELECT id, (SELECT coalesce(max(seq), 0) FROM content_changes) + row_number() OVER (ORDER BY id) AS seq
                 FROM content_changes WHERE seq IS NULL) p
           WHERE c.id = p.id`
-      })
+      }, { isolationLevel: 'ReadCommitted' })
     }
     const [places] = await prisma.$queryRaw<[{ latest: bigint, published: bigint }]>`
       SELECT coalesce(max(seq), 0)::bigint AS latest,
@@ -340,7 +333,9 @@ function createDelivery(app: FastifyInstance) {
     const [places, { fingerprint }] = await Promise.all([readCache.get('content-clock', sequence), model()])
     const clock = places[status === 'published' ? 'published' : 'latest']
     const caller = principal.kind === 'anonymous' ? '' : principal.kind === 'user' ? principal.userId : principal.tokenId
-    const hash = createHash('sha1').update(`${clock} ${fingerprint} ${caller} ${JSON.stringify(principal.rules)} ${url}`)
+    // The rules in a stable order: read in any order, they are the same rules.
+    const rules = principal.rules.map((r) => JSON.stringify([r.subject, r.action, r.ownOnly, r.fields])).sort()
+    const hash = createHash('sha1').update(`${clock} ${fingerprint} ${caller} ${rules.join()} ${url}`)
     return `W/"${hash.digest('base64url')}"`
   }
 
@@ -364,7 +359,9 @@ function createDelivery(app: FastifyInstance) {
       }
       const search = query.q === undefined ? undefined : searchOf(query.q, ROW, type, context)
       const sort = query.sort ?? (search === undefined ? 'createdAt:desc' : undefined)
-      const terms = sort === undefined ? [(search as { rank: SortTerm }).rank] : sortOf(sort, ROW, type, context)
+      const terms = sort === undefined
+        ? [(search as { rank: SortTerm }).rank]
+        : sortOf(sort, ROW, type, context, config.GUDANG_DELIVERY_MAX_DEPTH)
       const conditions = [
         ...base(type, context, principal),
         ...(query.filters === undefined ? [] : [whereOf(query.filters, entryLevel(ROW, type, context, '/filters'), context)]),
@@ -405,8 +402,7 @@ function createDelivery(app: FastifyInstance) {
 
     /** Published entries of a type as the caller may see them, as they are (the sync feed's). */
     async present(principal: Principal, apiId: string, rows: DeliveredRow[]) {
-      const { locales } = await model()
-      const { type, context } = await contextOf(principal, apiId, { status: 'published' })
+      const { type, context, locales } = await contextOf(principal, apiId, { status: 'published' })
       // Links count to documents published in any locale.
       return shape(rows, type, { context: { ...context, chain: locales }, documents: new Set() }, { populate: {} })
     },

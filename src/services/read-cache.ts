@@ -3,10 +3,12 @@ import fp from 'fastify-plugin'
 
 /**
  * What every delivery request reads and hardly ever changes (the content model, the Public
- * role's permissions), kept in memory for GUDANG_READ_CACHE_TTL milliseconds. A request that
- * may write (any method but GET and HEAD) empties it before its answer is sent, so this
- * instance sees its own changes at once; other instances (and the CLI) within the TTL.
+ * role's permissions), kept in memory for GUDANG_READ_CACHE_TTL milliseconds. A write request
+ * that succeeds empties it before its answer is sent, so this instance sees its own changes at
+ * once; other instances (and the CLI, the scheduler) within the TTL.
  */
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
 function createReadCache(ttl: number) {
   const entries = new Map<string, { value: Promise<unknown>, until: number }>()
   return {
@@ -37,8 +39,8 @@ declare module 'fastify' {
 async function readCachePlugin(app: FastifyInstance): Promise<void> {
   const cache = createReadCache(app.config.GUDANG_READ_CACHE_TTL)
   app.decorate('readCache', cache)
-  app.addHook('onSend', async (request) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') cache.clear()
+  app.addHook('onSend', async (request, reply) => {
+    if (WRITES.has(request.method) && reply.statusCode < 400) cache.clear()
   })
 }
 

@@ -353,6 +353,9 @@ t.test('field selection and population', async (t) => {
     t.match(await problems('article?populate[quotes][populate][text]=true'), [{ path: '/populate/quotes/populate/text' }])
     t.match(await problems('article?populate[author][fields]=email'), [{ path: '/populate/author/fields/0' }])
     t.match(await problems('article?populate[author][nope]=1'), [{ path: '/populate/author/nope', allowed: ['fields', 'populate'] }])
+    t.match(await problems('article?populate[author]=false'), [{ path: '/populate/author', message: /must be true or say fields/ }])
+    t.match(await problems('article?fields=title,,summary'), [{ path: '/fields', message: /must be field names/ }])
+    t.match(await problems('article?fields[0][x]=title'), [{ path: '/fields', message: /must be field names/ }])
   })
 
   await t.test('the number of statements does not grow with the page size', async (t) => {
@@ -603,9 +606,11 @@ t.test('single types, missing types, and the read cache (GUDANG_READ_CACHE_TTL)'
 
     await app.prisma.permission.create({ data: { roleId: publicRole, subject: 'content:author', action: 'read' } })
     t.equal((await read(s, 'author')).statusCode, 401, 'the Public role is kept in memory: the change is not seen yet')
-    // Any request that may write empties the cache (here one that changes nothing).
-    const write = await app.inject({ method: 'POST', url: `/api/admin/content-types/article/entries/${missing}/publish`, headers: admin.headers })
-    t.equal(write.statusCode, 404)
+    // A write that fails leaves the cache; one that succeeds empties it.
+    const failed = await app.inject({ method: 'POST', url: `/api/admin/content-types/article/entries/${missing}/publish`, headers: admin.headers })
+    t.equal(failed.statusCode, 404)
+    t.equal((await read(s, 'author')).statusCode, 401, 'not after a failed write')
+    await publish(s, entry)
     const authors = await read(s, 'author')
     t.equal(authors.statusCode, 200, 'seen after a write')
     t.equal(authors.json().data.length, 3)
@@ -619,6 +624,7 @@ t.test('the read cache keeps a value for its TTL, never a failed load; a write r
     await app.register(readCache)
     app.get('/', async () => 'read')
     app.post('/', async () => 'written')
+    app.post('/refused', async (_request, reply) => reply.code(400).send('no'))
     t.teardown(() => app.close())
     await app.ready()
     return app
@@ -634,6 +640,9 @@ t.test('the read cache keeps a value for its TTL, never a failed load; a write r
   await app.inject({ url: '/' })
   await app.inject({ method: 'HEAD', url: '/' })
   t.equal(await app.readCache.get('k', load), 1, 'reads leave it')
+  await app.inject({ method: 'POST', url: '/refused' })
+  await app.inject({ method: 'OPTIONS', url: '/' })
+  t.equal(await app.readCache.get('k', load), 1, 'a refused write and a preflight leave it')
   await app.inject({ method: 'POST', url: '/' })
   t.equal(await app.readCache.get('k', load), 2, 'a write empties it')
   await sleep(250)
@@ -646,4 +655,59 @@ t.test('the read cache keeps a value for its TTL, never a failed load; a write r
   const uncached = await withTtl(0)
   t.equal(await uncached.readCache.get('k', load), 4)
   t.equal(await uncached.readCache.get('k', load), 5, 'TTL 0: read every time')
+})
+
+t.test('relations lead only to types read wholly; what a request could abuse is refused', async (t) => {
+  const s = await site(t, { GUDANG_CORS_ORIGIN: 'https://a.example,https://b.example' })
+  const { app, admin } = s
+  const { ann, bob } = s.authors
+  await article(s, { title: 'By Bob', author: bob })
+
+  await t.test('an own-only reader of a type reaches none of its entries through another type', async (t) => {
+    await created(app, admin, '/api/admin/roles', {
+      name: 'Own authors',
+      permissions: [{ subject: 'content:article', action: 'read' }, { subject: 'content:author', action: 'read', ownOnly: true }],
+    })
+    const reader = await signInAs(app, admin, 'Own authors')
+    const [entry] = await data(s, 'article', reader.headers)
+    t.equal(entry.title, 'By Bob')
+    t.notOk('author' in entry, 'the link is left out')
+    for (const query of ['populate=author', 'filters[author][name][$eq]=Bob', 'sort=author.name', 'filters[author][$null]=true']) {
+      t.equal((await read(s, `article?${query}`, reader.headers)).statusCode, 400, query)
+    }
+    t.same(await data(s, 'author', reader.headers), [], 'their own authors only: none')
+  })
+
+  await t.test('a sort goes at most GUDANG_DELIVERY_MAX_DEPTH (4) relations deep', async (t) => {
+    t.equal((await read(s, 'article?sort=author.mentor.mentor.mentor.name')).statusCode, 200)
+    const deep = await read(s, 'article?sort=author.mentor.mentor.mentor.mentor.name')
+    t.equal(deep.statusCode, 400)
+    t.match(deep.json(), { details: [{ path: '/sort', message: /deeper than the 4 levels/ }] })
+  })
+
+  await t.test('a dynamic zone field named alike in its components must be the same field to be populated', async (t) => {
+    await created(app, admin, '/api/admin/components', {
+      uid: 'blocks.person', displayName: 'Person', fields: [{ name: 'who', type: 'relation', relation: 'toOne', target: 'author' }],
+    })
+    await created(app, admin, '/api/admin/components', {
+      uid: 'blocks.topic', displayName: 'Topic', fields: [{ name: 'who', type: 'relation', relation: 'toOne', target: 'category' }],
+    })
+    await created(app, admin, '/api/admin/content-types', {
+      apiId: 'board', kind: 'collection', singularName: 'Board', pluralName: 'Boards', draftAndPublish: false,
+      fields: [{ name: 'items', type: 'dynamiczone', components: ['blocks.person', 'blocks.topic'] }],
+    })
+    await created(app, admin, '/api/admin/content-types/board/entries', {
+      data: { items: [{ __component: 'blocks.person', who: ann }, { __component: 'blocks.topic', who: s.categories.news }] },
+    })
+    const res = await read(s, 'board?populate[items][populate][who][populate]=mentor', admin.headers)
+    t.equal(res.statusCode, 400)
+    t.match(res.json(), { details: [{ path: '/populate/items/populate/who', message: /differs between the components/ }] })
+  })
+
+  await t.test('Vary keeps Origin beside Authorization; If-None-Match: * is no ETag of ours', async (t) => {
+    const res = await read(s, 'article', { origin: 'https://b.example' })
+    t.equal(res.headers['access-control-allow-origin'], 'https://b.example')
+    t.match(res.headers.vary, /\bOrigin\b.*\bAuthorization\b/)
+    t.equal((await read(s, 'article', { 'if-none-match': '*' })).statusCode, 200)
+  })
 })
