@@ -26,6 +26,8 @@ CREATE INDEX "entries_published_idx" ON "entries" USING GIN ("published" jsonb_p
 -- Changes not yet given their place in the feed; the last change readers see.
 CREATE INDEX "content_changes_unsequenced_idx" ON "content_changes"("id") WHERE "seq" IS NULL;
 CREATE INDEX "content_changes_published_seq_idx" ON "content_changes"("seq") WHERE "published";
+-- A document's later changes, for the sync feed's deltas.
+CREATE INDEX "content_changes_document_idx" ON "content_changes"("document_id", "locale", "seq") WHERE "published";
 
 -- Every change of an entry is logged in the transaction that makes it, whatever code makes it
 -- (saves, publishing, deletions, relations unlinked, model migrations); `published` says whether
