@@ -124,3 +124,33 @@ export const TooManyRequestsError = createError<'GUDANG_ERR_TOO_MANY_REQUESTS', 
   '%s',
   429,
 )
+
+export const PayloadTooLargeError = createError<'GUDANG_ERR_PAYLOAD_TOO_LARGE', 413, [message: string]>(
+  'GUDANG_ERR_PAYLOAD_TOO_LARGE',
+  '%s',
+  413,
+)
+
+export const UnsupportedMediaTypeError = createError<'GUDANG_ERR_UNSUPPORTED_MEDIA_TYPE', 415, [message: string]>(
+  'GUDANG_ERR_UNSUPPORTED_MEDIA_TYPE',
+  '%s',
+  415,
+)
+
+export const ImageTooLargeError = createError<'GUDANG_ERR_IMAGE_TOO_LARGE', 413, [pixels: number, limit: number]>(
+  'GUDANG_ERR_IMAGE_TOO_LARGE',
+  'The image has %d pixels; at most %d are accepted (GUDANG_MEDIA_MAX_PIXELS)',
+  413,
+)
+
+export const UnprocessableImageError = createError<'GUDANG_ERR_UNPROCESSABLE_IMAGE', 422, [format: string]>(
+  'GUDANG_ERR_UNPROCESSABLE_IMAGE',
+  'The file looks like a %s image but cannot be decoded',
+  422,
+)
+
+export const MediaInUseError = createError<'GUDANG_ERR_MEDIA_IN_USE', 409, [uses: number]>(
+  'GUDANG_ERR_MEDIA_IN_USE',
+  'The media item is used %d time(s) by entries: remove it from them first, or delete with ?force=true to unlink it',
+  409,
+)

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import pg from 'pg'
 import type { Test } from 'tap'
 import { type BuildOptions, buildApp } from '../src/app.js'
@@ -49,10 +52,14 @@ export function testConfig(values: Record<string, unknown> = {}): Config {
  */
 export async function build(t: Test, values: Record<string, unknown> = {}, options: BuildOptions = {}) {
   const database = await testDatabase(t)
-  const app = buildApp(testConfig({ ...database.values, ...values }), { logger: false, ...options })
+  // Uploaded files go to a folder of the app's own.
+  const uploads = await mkdtemp(path.join(tmpdir(), 'gudang-uploads-'))
+  const config = testConfig({ ...database.values, GUDANG_UPLOADS_DIR: uploads, ...values })
+  const app = buildApp(config, { logger: false, ...options })
   t.teardown(async () => {
     await app.close()
     await database.drop()
+    await rm(uploads, { recursive: true, force: true })
   })
   return app
 }
