@@ -4,12 +4,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import qs from 'qs'
 import apiTokenRoutes from '../plugins/api-tokens/index.js'
+import assetRoutes from '../plugins/assets/index.js'
 import auditLogRoutes from '../plugins/audit-log/index.js'
 import authRoutes from '../plugins/auth/index.js'
 import contentModelRoutes from '../plugins/content-model/index.js'
 import deliveryRoutes from '../plugins/delivery/index.js'
 import entryRoutes from '../plugins/entries/index.js'
 import localeRoutes from '../plugins/locales/index.js'
+import mediaRoutes from '../plugins/media/index.js'
 import healthRoutes from '../plugins/health/index.js'
 import roleRoutes from '../plugins/roles/index.js'
 import syncRoutes from '../plugins/sync/index.js'
@@ -19,6 +21,7 @@ import cors from './infra/cors.js'
 import errorHandler, { sendError } from './infra/error-handler.js'
 import helmet from './infra/helmet.js'
 import jwt from './infra/jwt.js'
+import multipart from './infra/multipart.js'
 import prisma from './infra/prisma.js'
 import rateLimit from './infra/rate-limit.js'
 import swagger from './infra/swagger.js'
@@ -28,6 +31,7 @@ import { ComponentSchema, ContentTypeSchema, PlanSchema } from './schemas/conten
 import { DeliveryEntrySchema } from './schemas/delivery.js'
 import { EntrySchema } from './schemas/entries.js'
 import { LocaleSchema } from './schemas/locales.js'
+import { DeliveredMediaSchema, MediaSchema } from './schemas/media.js'
 import { RoleSchema } from './schemas/roles.js'
 import { UserSchema } from './schemas/users.js'
 import accessControl from './services/access-control.js'
@@ -37,11 +41,14 @@ import contentModel from './services/content-model.js'
 import delivery from './services/delivery.js'
 import entries from './services/entries.js'
 import locales from './services/locales.js'
+import media from './services/media.js'
 import scheduler from './services/scheduler.js'
 import healthService from './services/health.js'
+import images from './services/images.js'
 import readCache from './services/read-cache.js'
 import roles from './services/roles.js'
 import sessions from './services/sessions.js'
+import storage from './services/storage.js'
 import sync from './services/sync.js'
 import users from './services/users.js'
 
@@ -102,7 +109,8 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   // Shared response schemas: referenced by name and listed in the OpenAPI components.
   const shared = [
     UserSchema, SessionTokensSchema, RoleSchema, ApiTokenSchema,
-    ContentTypeSchema, ComponentSchema, PlanSchema, EntrySchema, LocaleSchema, DeliveryEntrySchema,
+    ContentTypeSchema, ComponentSchema, PlanSchema, EntrySchema, LocaleSchema, DeliveryEntrySchema, MediaSchema,
+    DeliveredMediaSchema,
   ]
   for (const schema of shared) app.addSchema(schema)
 
@@ -113,6 +121,7 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   app.register(prisma)
   app.register(jwt)
   app.register(rateLimit)
+  app.register(multipart)
 
   app.register(healthService)
   app.register(readCache)
@@ -124,6 +133,9 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   app.register(auditLog)
   app.register(contentModel)
   app.register(entries)
+  app.register(storage)
+  app.register(images)
+  app.register(media)
   app.register(locales)
   app.register(scheduler)
   app.register(delivery)
@@ -140,6 +152,8 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   app.register(auditLogRoutes, { prefix: '/api/admin/audit-log' })
   app.register(deliveryRoutes, { prefix: '/api/content' })
   app.register(syncRoutes, { prefix: '/api/sync' })
+  app.register(mediaRoutes, { prefix: '/api/admin/media' })
+  app.register(assetRoutes, { prefix: '/assets' })
 
   return app
 }

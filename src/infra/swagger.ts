@@ -61,6 +61,7 @@ async function swaggerPlugin(app: FastifyInstance): Promise<void> {
         { name: 'locales', description: 'The locales content is written in' },
         { name: 'audit log', description: 'Who changed what, when' },
         { name: 'delivery', description: 'Published content for websites and site builds: queries, caching, delta sync' },
+        { name: 'media', description: 'The media library, and files and image renditions at /assets' },
       ],
       components: {
         securitySchemes: {
@@ -72,6 +73,12 @@ async function swaggerPlugin(app: FastifyInstance): Promise<void> {
           },
         },
       },
+    },
+    // A multipart body is read as a stream, not validated: a route describes it in
+    // `x-multipart`, for the document only.
+    transform: ({ schema, url }) => {
+      const { 'x-multipart': form, ...rest } = { ...schema } as { 'x-multipart'?: unknown }
+      return { schema: form === undefined ? rest : { ...rest, body: form }, url }
     },
     // Shared schemas (added with an $id) appear under components.schemas by that name.
     refResolver: { buildLocalReference: (json) => String(json.$id) },
