@@ -25,7 +25,7 @@ const readQuery = {
   })),
   fields: Type.Optional(Names),
   populate: Type.Optional(Type.Unknown({
-    description: '`*` (every relation), `a,b`, or per field: `populate[author][fields]=name&populate[author][populate]=avatar`; '
+    description: '`*` (every relation and media field), `a,b`, or per field: `populate[author][fields]=name&populate[author][populate]=avatar`; '
       + 'a component or dynamic zone field takes `populate` for the relations inside it',
   })),
 }

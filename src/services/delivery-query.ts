@@ -16,6 +16,7 @@ type Sql = Prisma.Sql
 type Fields = readonly FieldDefinition[]
 /** The fields that hold other fields: relations, components, dynamic zones. */
 type Holding = Extract<FieldDefinition, { type: 'relation' | 'component' | 'dynamiczone' }>
+type MediaField = Extract<FieldDefinition, { type: 'media' }>
 
 /** A content type as the delivery API needs it. */
 export interface DeliveryType {
@@ -568,13 +569,12 @@ export function selectionOf(value: unknown, fields: Fields, readable: ReadonlySe
  */
 export function populateOf(value: unknown, fields: Fields, context: QueryContext, maxDepth: number, apiId?: string, path = '/populate', depth = 1): Populate {
   const readable = apiId === undefined ? undefined : context.readableFields(apiId)
-  // Media are populated once there is a media library (its own issue).
-  const holds = (f: FieldDefinition): f is Holding => (f.type === 'relation' && context.reachable(f.target))
-    || f.type === 'component' || f.type === 'dynamiczone'
+  const holds = (f: FieldDefinition): f is Holding | MediaField => (f.type === 'relation' && context.reachable(f.target))
+    || f.type === 'component' || f.type === 'dynamiczone' || f.type === 'media'
   const candidates = fields.filter(holds).filter((f) => f.private !== true && (readable?.has(f.name) ?? true))
   const allowed = candidates.map((f) => f.name)
   let named: Record<string, unknown>
-  if (value === '*') named = Object.fromEntries(candidates.filter((f) => f.type === 'relation').map((f) => [f.name, true]))
+  if (value === '*') named = Object.fromEntries(candidates.filter((f) => f.type === 'relation' || f.type === 'media').map((f) => [f.name, true]))
   else if (isObject(value) && listOf(value) === undefined) named = value
   else named = Object.fromEntries(namesOf(value, path).map((name) => [name, true]))
   const result: Populate = {}
@@ -591,6 +591,7 @@ export function populateOf(value: unknown, fields: Fields, context: QueryContext
       result[name] = { populate: {} }
       continue
     }
+    if (field.type === 'media') refuse(at, 'is a media field: populated whole, with populate[name]=true')
     if (!isObject(options)) refuse(at, 'must be true or say fields and populate: populate[name][fields]=a')
     const unknown = Object.keys(options).filter((key) => key !== 'fields' && key !== 'populate')
     if (unknown.length > 0) refuse(`${at}/${unknown[0]}`, 'is not a populate option', ['fields', 'populate'])

@@ -234,6 +234,8 @@ function createDelivery(app: FastifyInstance) {
       const holders = objects.filter((o) => o[name] !== undefined)
       if (field.type === 'relation') {
         await populateRelation(holders, field, spec, shaping)
+      } else if (field.type === 'media') {
+        await populateMedia(holders, name)
       } else if (field.type === 'component') {
         const inner = holders.flatMap((o) => [o[name]].flat()).filter(isData)
         await fill(inner, innerFields(field, context), spec.populate, shaping)
@@ -245,6 +247,17 @@ function createDelivery(app: FastifyInstance) {
           await fill(items.filter((item) => item.__component === uid), inner, Object.fromEntries(known), shaping)
         }
       }
+    }
+  }
+
+  /** Media ids become what a front end needs to show them; one that went is left out. */
+  async function populateMedia(holders: Data[], name: string) {
+    const found = await app.media.delivered(holders.flatMap((h) => idsOf(h[name])))
+    for (const holder of holders) {
+      const value = holder[name]
+      holder[name] = Array.isArray(value)
+        ? idsOf(value).flatMap((id) => found.get(id) ?? [])
+        : found.get(value as string) ?? null
     }
   }
 
@@ -302,7 +315,7 @@ function createDelivery(app: FastifyInstance) {
    * seeing every change committed before it began: a place once given is never followed by a
    * smaller one.
    */
-  async function sequence(): Promise<{ latest: bigint, published: bigint }> {
+  async function sequence(): Promise<{ latest: bigint, published: bigint, media: Date | null }> {
     const [{ pending }] = await prisma.$queryRaw<[{ pending: boolean }]>`
       SELECT EXISTS (SELECT 1 FROM content_changes WHERE seq IS NULL) AS pending`
     if (pending) {
@@ -316,9 +329,11 @@ function createDelivery(app: FastifyInstance) {
           WHERE c.id = p.id`
       }, { isolationLevel: 'ReadCommitted' })
     }
-    const [places] = await prisma.$queryRaw<[{ latest: bigint, published: bigint }]>`
+    // And the last change to media: populated media show their current texts and files.
+    const [places] = await prisma.$queryRaw<[{ latest: bigint, published: bigint, media: Date | null }]>`
       SELECT coalesce(max(seq), 0)::bigint AS latest,
-        coalesce((SELECT max(seq) FROM content_changes WHERE published), 0)::bigint AS published
+        coalesce((SELECT max(seq) FROM content_changes WHERE published), 0)::bigint AS published,
+        (SELECT max(updated_at) FROM media) AS media
       FROM content_changes`
     return places
   }
@@ -331,7 +346,7 @@ function createDelivery(app: FastifyInstance) {
    */
   async function etag(principal: Principal, url: string, status: QueryContext['status']): Promise<string> {
     const [places, { fingerprint }] = await Promise.all([readCache.get('content-clock', sequence), model()])
-    const clock = places[status === 'published' ? 'published' : 'latest']
+    const clock = `${places[status === 'published' ? 'published' : 'latest']} ${places.media?.getTime()}`
     const caller = principal.kind === 'anonymous' ? '' : principal.kind === 'user' ? principal.userId : principal.tokenId
     // The rules in a stable order: read in any order, they are the same rules.
     const rules = principal.rules.map((r) => JSON.stringify([r.subject, r.action, r.ownOnly, r.fields])).sort()

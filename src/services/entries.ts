@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { ConflictError, invalid, listed, NotFoundError, PreconditionFailedError, type RequestProblem, withDetails } from '../errors.js'
+import { ConflictError, invalid, listed, MediaInUseError, NotFoundError, PreconditionFailedError, type RequestProblem, withDetails } from '../errors.js'
 import { type Entry, Prisma } from '../generated/prisma/client.js'
 import type { FieldDefinition } from '../schemas/content-model.js'
 import type { ListQuery } from '../schemas/entries.js'
@@ -9,7 +9,7 @@ import { changedFields, type Data, idsOf, mapData } from './content-data.js'
 import { type Actor, audit } from './audit.js'
 import { lockEntries } from './content-model.js'
 import type { Components, Problem, ValidationMode } from './content-schema.js'
-import { inverses, type ModelTypes, referencing, unlink } from './relations.js'
+import { inverses, type Links, mediaFields, type ModelTypes, type Reference, referencing, relationTo, unlink } from './relations.js'
 import { MAX_MARKDOWN, markdownToBlocks } from './richtext.js'
 
 type Transaction = Prisma.TransactionClient
@@ -104,6 +104,11 @@ function refuse(problems: Problem[], what: string): void {
   if (problems.length === 0) return
   // The body's `data` is an object (its schema says so): every problem is at a field in it.
   throw invalid(`${what}: ${listed(problems)}`, problems.map((p) => ({ in: 'body', path: `/data${p.path}`, message: p.message })))
+}
+
+/** What a link is, for a client: where it is, without the internals. */
+function usesOf(references: Reference[]) {
+  return references.map(({ apiId, documentId, locale, status, path }) => ({ apiId, documentId, locale, status, path }))
 }
 
 function withoutUndefined(data: Data): Data {
@@ -224,6 +229,27 @@ function createEntries(app: FastifyInstance) {
     return problems
   }
 
+  /**
+   * Media fields must hold existing media items of the kinds they allow. The items stay until
+   * this commits (a deletion waits, then sees the new use).
+   */
+  async function mediaProblems(tx: Transaction, data: Data, fields: Fields, components: Components) {
+    const wanted: { kinds: readonly string[] | undefined, id: string, path: string }[] = []
+    mapData(data, fields, components, (field, value, path) => {
+      if (field.type === 'media') idsOf(value).forEach((id) => wanted.push({ kinds: field.allowedKinds, id, path }))
+      return value
+    })
+    if (wanted.length === 0) return []
+    const found = await tx.$queryRaw<{ id: string, kind: string }[]>`
+      SELECT id, kind::text FROM media WHERE id = ANY (${[...new Set(wanted.map((w) => w.id))]}::uuid[]) FOR KEY SHARE`
+    const kinds = new Map(found.map((m) => [m.id, m.kind]))
+    return wanted.flatMap(({ kinds: allowed, id, path }) => {
+      const kind = kinds.get(id)
+      if (kind === undefined) return [{ path, message: `there is no media item ${id}` }]
+      return allowed === undefined || allowed.includes(kind) ? [] : [{ path, message: `must be ${allowed.join(' or ')}: media item ${id} is ${kind}` }]
+    })
+  }
+
   /** Relations must point at existing documents of their target type (published or not). */
   async function relationProblems(tx: Transaction, data: Data, fields: Fields, components: Components) {
     const wanted: { target: string, id: string, path: string }[] = []
@@ -270,6 +296,7 @@ function createEntries(app: FastifyInstance) {
       : []
     refuse([
       ...await relationProblems(tx, data, fields, components),
+      ...await mediaProblems(tx, data, fields, components),
       ...unique,
       ...amongDrafts.filter((p) => !unique.some((u) => u.path === p.path)),
     ], what)
@@ -514,24 +541,31 @@ function createEntries(app: FastifyInstance) {
    */
   async function detach(tx: Transaction, type: TypeRow, scope: Scope, documentId: string): Promise<void> {
     const model = await modelOf(tx)
-    const references = await referencing(tx, model, type.apiId, [documentId])
+    const links = relationTo(type.apiId)
+    const references = await referencing(tx, model, links, [documentId], [documentId])
     const restricting = references.filter((r) => r.onDelete === 'restrict')
     if (restricting.length > 0) {
-      const referencedBy = restricting.map(({ onDelete, entryId, ...reference }) => reference)
-      throw withDetails(new ConflictError(`${restricting.length} links point at ${documentId}: remove them first`), { referencedBy })
+      throw withDetails(new ConflictError(`${restricting.length} links point at ${documentId}: remove them first`), { referencedBy: usesOf(restricting) })
     }
-    const ids = new Set([documentId])
+    await unlinkAll(tx, model, references, links, [documentId], scope.actor)
+  }
+
+  /** Removes the links to `ids` from the entries that hold them, each change a new version. */
+  async function unlinkAll(
+    tx: Transaction, model: ModelTypes, references: Reference[], links: Links, ids: string[], actor: Actor,
+  ) {
+    const targets = new Set(ids)
     // Their types' writes and definition changes wait, and each entry is read again under its lock.
     const holders = new Set(references.map((r) => r.apiId))
     for (const typeId of model.types.filter((t) => holders.has(t.apiId)).map((t) => t.id).sort()) {
-      // Taken again for the document's own type: a lock the transaction holds is granted at once.
+      // Taken again for a document's own type: a lock the transaction holds is granted at once.
       await lockEntries(tx, typeId)
     }
     for (const entryId of new Set(references.map((r) => r.entryId))) {
       await tx.$queryRaw`SELECT 1 FROM entries WHERE id = ${entryId}::uuid FOR UPDATE`
       const entry = await tx.entry.findUniqueOrThrow({ where: { id: entryId } })
       const holder = model.types.find((t) => t.id === entry.contentTypeId) as ModelTypes['types'][number]
-      const strip = (data: Prisma.JsonValue) => unlink(data as Data, holder.fields, model.components, type.apiId, ids)
+      const strip = (data: Prisma.JsonValue) => unlink(data as Data, holder.fields, model.components, links, targets)
       const draft = strip(entry.draft)
       const version = entry.version + 1
       const updated = await tx.entry.update({
@@ -543,7 +577,7 @@ function createEntries(app: FastifyInstance) {
           ...(entry.publishedVersion === entry.version ? { publishedVersion: version } : {}),
         },
       })
-      await record(tx, updated, 'update', draft, changedFields(entry.draft as Data, draft), scope.actor, holder.apiId)
+      await record(tx, updated, 'update', draft, changedFields(entry.draft as Data, draft), actor, holder.apiId)
     }
   }
 
@@ -606,6 +640,24 @@ function createEntries(app: FastifyInstance) {
   }
 
   return {
+    /** Where entries (drafts or published data) use the media items. */
+    async mediaUses(ids: string[]) {
+      return usesOf(await referencing(prisma, await modelOf(prisma), mediaFields, ids))
+    },
+
+    /**
+     * Before media items go, in their deletion's transaction: uses refuse it (409, listing
+     * them) unless `force`, which removes them from the entries.
+     */
+    async detachMedia(tx: Transaction, ids: string[], actor: Actor, force: boolean) {
+      const model = await modelOf(tx)
+      const references = await referencing(tx, model, mediaFields, ids)
+      if (references.length > 0 && !force) {
+        throw withDetails(new MediaInUseError(references.length), { usedBy: usesOf(references) })
+      }
+      await unlinkAll(tx, model, references, mediaFields, ids, actor)
+    },
+
     /** Entries as editors see them (see `present`): inverse relations cost one query per inverse field. */
     async view(scope: Scope, entries: Entry[], status: EntryStatus) {
       // The type was read (and its readability checked) by the call that found the entries.

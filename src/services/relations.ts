@@ -4,14 +4,22 @@ import { type Data, idsOf, isData, mapData } from './content-data.js'
 import { componentFields, type Components } from './content-schema.js'
 
 /**
- * Relations hold document ids in the entries' data. What points at a document is found from
- * the model: the types whose fields (at any depth) relate to its type, and in their entries
- * the values that hold its id.
+ * Relations hold document ids in the entries' data, media fields media ids. What points at a
+ * document or a media item is found from the model: the types whose fields (at any depth) can
+ * hold it, and in their entries the values that hold its id.
  */
 
 type Transaction = Prisma.TransactionClient
-type RelationField = Extract<FieldDefinition, { type: 'relation' }>
 type Fields = readonly FieldDefinition[]
+
+/** Which fields link to what is looked for: relations to one type, or media fields. */
+export type Links = (field: FieldDefinition) => boolean
+
+export function relationTo(target: string): Links {
+  return (field) => field.type === 'relation' && field.target === target
+}
+
+export const mediaFields: Links = (field) => field.type === 'media'
 
 export interface ModelTypes {
   types: { id: string, apiId: string, fields: readonly FieldDefinition[] }[]
@@ -29,37 +37,42 @@ export interface Reference {
   onDelete: 'restrict' | 'unlink'
 }
 
-/** Whether fields, or the components in them at any depth, relate to `target`. */
-function relatesTo(fields: Fields, components: Components, target: string, seen = new Set<string>()): boolean {
+/** Whether fields, or the components in them at any depth, can link. */
+function canLink(fields: Fields, components: Components, links: Links, seen = new Set<string>()): boolean {
   return fields.some((f) => {
-    if (f.type === 'relation') return f.target === target
+    if (links(f)) return true
     const uids = f.type === 'component' ? [f.component] : f.type === 'dynamiczone' ? f.components : []
-    const inner = (uid: string) => relatesTo(componentFields(components, uid), components, target, seen)
+    const inner = (uid: string) => canLink(componentFields(components, uid), components, links, seen)
     return uids.some((uid) => !seen.has(uid) && (seen.add(uid), inner(uid)))
   })
 }
 
-/** Calls `found` for each relation to `target` in data whose value holds one of `ids`. */
+/** Calls `found` for each link in data whose value holds one of `ids`. */
 function eachLink(
   data: Data,
   fields: readonly FieldDefinition[],
   components: Components,
-  target: string,
+  links: Links,
   ids: ReadonlySet<string>,
-  found: (field: RelationField, path: string) => void,
+  found: (field: FieldDefinition, path: string) => void,
 ): void {
   mapData(data, fields, components, (field, value, path) => {
-    if (field.type === 'relation' && field.target === target && idsOf(value).some((id) => ids.has(id))) found(field, path)
+    if (links(field) && idsOf(value).some((id) => ids.has(id))) found(field, path)
     return value
   })
 }
 
-/** The entries (drafts and published data) that link to any of the documents of type `target`. */
-export async function referencing(tx: Transaction, model: ModelTypes, target: string, documentIds: string[]) {
-  const holders = model.types.filter((t) => relatesTo(t.fields, model.components, target))
+/**
+ * The entries (drafts and published data) with links to any of `targets` (document or media
+ * ids), but for the documents `except` (a document's links to itself).
+ */
+export async function referencing(
+  tx: Transaction, model: ModelTypes, links: Links, targets: string[], except: string[] = [],
+) {
+  const holders = model.types.filter((t) => canLink(t.fields, model.components, links))
   if (holders.length === 0) return []
-  const ids = new Set(documentIds)
-  const patterns = documentIds.map((id) => `%${id}%`)
+  const ids = new Set(targets)
+  const patterns = targets.map((id) => `%${id}%`)
   // A cheap text search narrows the rows; walking the data with the model decides.
   interface Row {
     id: string
@@ -72,7 +85,7 @@ export async function referencing(tx: Transaction, model: ModelTypes, target: st
   const rows = await tx.$queryRaw<Row[]>`
     SELECT id, content_type_id AS "contentTypeId", document_id AS "documentId", locale, draft, published FROM entries
     WHERE content_type_id IN (${Prisma.join(holders.map((t) => Prisma.sql`${t.id}::uuid`))})
-      AND document_id NOT IN (${Prisma.join(documentIds.map((id) => Prisma.sql`${id}::uuid`))})
+      AND document_id <> ALL (${except}::uuid[])
       AND (draft::text LIKE ANY (${patterns}) OR published::text LIKE ANY (${patterns}))
     ORDER BY id`
   const references: Reference[] = []
@@ -81,24 +94,24 @@ export async function referencing(tx: Transaction, model: ModelTypes, target: st
     for (const status of ['draft', 'published'] as const) {
       const data = row[status]
       if (!isData(data)) continue
-      eachLink(data, type.fields, model.components, target, ids, (field, path) => references.push({
+      eachLink(data, type.fields, model.components, links, ids, (field, path) => references.push({
         entryId: row.id,
         apiId: type.apiId,
         documentId: row.documentId,
         locale: row.locale,
         status,
         path,
-        onDelete: field.onDelete ?? 'restrict',
+        onDelete: field.type === 'relation' ? field.onDelete ?? 'restrict' : 'restrict',
       }))
     }
   }
   return references
 }
 
-/** Data without links to the documents: a to-one relation is cleared, a to-many loses them. */
-export function unlink(data: Data, fields: Fields, components: Components, target: string, ids: ReadonlySet<string>) {
+/** Data without links to `ids`: a single link is cleared, a list loses them. */
+export function unlink(data: Data, fields: Fields, components: Components, links: Links, ids: ReadonlySet<string>) {
   return mapData(data, fields, components, (field, value) => {
-    if (field.type !== 'relation' || field.target !== target) return value
+    if (!links(field)) return value
     if (Array.isArray(value)) return value.filter((id) => !ids.has(id as string))
     return typeof value === 'string' && ids.has(value) ? undefined : value
   })
