@@ -16,6 +16,7 @@ import healthRoutes from '../plugins/health/index.js'
 import roleRoutes from '../plugins/roles/index.js'
 import syncRoutes from '../plugins/sync/index.js'
 import userRoutes from '../plugins/users/index.js'
+import webhookRoutes from '../plugins/webhooks/index.js'
 import { type Config, trustProxy } from './config.js'
 import cors from './infra/cors.js'
 import errorHandler, { sendError } from './infra/error-handler.js'
@@ -34,6 +35,7 @@ import { LocaleSchema } from './schemas/locales.js'
 import { DeliveredMediaSchema, MediaSchema } from './schemas/media.js'
 import { RoleSchema } from './schemas/roles.js'
 import { UserSchema } from './schemas/users.js'
+import { WebhookSchema } from './schemas/webhooks.js'
 import accessControl from './services/access-control.js'
 import apiTokens from './services/api-tokens.js'
 import auditLog from './services/audit.js'
@@ -51,6 +53,7 @@ import sessions from './services/sessions.js'
 import storage from './services/storage.js'
 import sync from './services/sync.js'
 import users from './services/users.js'
+import webhooks from './services/webhooks.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -110,7 +113,7 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   const shared = [
     UserSchema, SessionTokensSchema, RoleSchema, ApiTokenSchema,
     ContentTypeSchema, ComponentSchema, PlanSchema, EntrySchema, LocaleSchema, DeliveryEntrySchema, MediaSchema,
-    DeliveredMediaSchema,
+    DeliveredMediaSchema, WebhookSchema,
   ]
   for (const schema of shared) app.addSchema(schema)
 
@@ -140,6 +143,7 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   app.register(scheduler)
   app.register(delivery)
   app.register(sync)
+  app.register(webhooks)
 
   app.register(healthRoutes, { prefix: '/health' })
   app.register(authRoutes, { prefix: '/auth' })
@@ -154,6 +158,7 @@ export function buildApp(config: Config, options: BuildOptions = {}) {
   app.register(syncRoutes, { prefix: '/api/sync' })
   app.register(mediaRoutes, { prefix: '/api/admin/media' })
   app.register(assetRoutes, { prefix: '/assets' })
+  app.register(webhookRoutes, { prefix: '/api/admin/webhooks' })
 
   return app
 }

@@ -41,9 +41,9 @@ export async function testDatabase(
 }
 
 export function testConfig(values: Record<string, unknown> = {}): Config {
-  // The scheduler's timer runs only where a test asks for it (GUDANG_SCHEDULER_INTERVAL); tests
+  // The scheduler's and the webhook worker's timers run only where a test asks for them; tests
   // that change permissions or the model through Prisma see the change at once (GUDANG_READ_CACHE_TTL).
-  return loadConfig({ values: { LOG_LEVEL: 'silent', GUDANG_SCHEDULER_INTERVAL: 0, GUDANG_READ_CACHE_TTL: 0, ...values }, fromEnvironment: false })
+  return loadConfig({ values: { LOG_LEVEL: 'silent', GUDANG_SCHEDULER_INTERVAL: 0, GUDANG_WEBHOOK_INTERVAL: 0, GUDANG_READ_CACHE_TTL: 0, ...values }, fromEnvironment: false })
 }
 
 /**

@@ -13,7 +13,7 @@ export type Action = (typeof ACTIONS)[number]
  * What a permission can be about: `*` (everything), every content type (`content:*`), one
  * content type (`content:<api id>`), or one of these.
  */
-export const SYSTEM_SUBJECTS = ['media', 'users', 'roles', 'tokens', 'settings', 'content-types'] as const
+export const SYSTEM_SUBJECTS = ['media', 'users', 'roles', 'tokens', 'settings', 'content-types', 'webhooks'] as const
 
 /** One permission of a role; `fields` empty means every field. */
 export interface Rule {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Prisma } from '../generated/prisma/client.js'
 import type { Principal } from './access-control.js'
+import { enqueue } from './webhooks.js'
 
 /** Who made a change: a user, or an API token (neither: the server itself, e.g. the scheduler). */
 export interface Actor {
@@ -20,12 +21,18 @@ export interface AuditRecord {
   subject: string
   actor: Actor
   details: Prisma.InputJsonObject
+  /** What the change leaves (an entry's data): sent to webhooks, not kept in the audit log. */
+  content?: Prisma.InputJsonValue
 }
 
-/** Records a change in the transaction that makes it: no change without its record, and no record without it. */
+/**
+ * Records a change in the transaction that makes it: no change without its record, and no
+ * record without it. The same goes for its webhook event, written to the outbox.
+ */
 export async function audit(tx: Prisma.TransactionClient, record: AuditRecord): Promise<void> {
   const { action, subject, actor, details } = record
   await tx.auditEvent.create({ data: { action, subject, userId: actor.userId, tokenId: actor.tokenId, details } })
+  await enqueue(tx, record)
 }
 
 /** Reading the audit log, newest first. */

@@ -313,6 +313,7 @@ function createEntries(app: FastifyInstance) {
       subject: `content:${apiId}`,
       actor,
       details: { documentId: entry.documentId, locale: entry.locale, version: entry.version, changed },
+      content: json(data),
     })
   }
 
