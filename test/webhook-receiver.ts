@@ -6,7 +6,14 @@ import type { Test } from 'tap'
 export interface Call {
   headers: IncomingHttpHeaders
   body: string
-  json: { id: string, event: string, contentType: string | null, locale: string | null, events: number, data: Record<string, unknown> }
+  json: {
+    id: string
+    event: string
+    contentType: string | null
+    locale: string | null
+    events: number
+    data: Record<string, unknown>
+  }
 }
 
 /**
@@ -38,7 +45,7 @@ export async function receiver(t: Test, answer: (call: number) => number = () =>
 }
 
 /** Asks `probe` until it answers something other than undefined; fails after `ms`. */
-export async function poll<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, ms = 15_000): Promise<T> {
+export async function poll<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, ms = 15_000) {
   const deadline = Date.now() + ms
   for (;;) {
     const found = await probe()

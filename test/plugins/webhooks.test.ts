@@ -96,7 +96,8 @@ t.test('a receiver that fails twice then succeeds gets the event on the third at
     return log[0]?.status === 'succeeded' ? log : undefined
   }, 'the delivery to succeed')
   t.equal(target.calls.length, 3)
-  t.equal(new Set(target.calls.map((c) => c.headers['webhook-id'])).size, 1, 'one webhook-id for every attempt: receivers can deduplicate')
+  const ids = new Set(target.calls.map((c) => c.headers['webhook-id']))
+  t.equal(ids.size, 1, 'one webhook-id for every attempt: receivers can deduplicate')
   for (const received of target.calls) t.ok(verified(webhook.secret, received), 'each attempt is signed afresh')
   const detail = await call('GET', `${HOOKS}/${webhook.id}/deliveries/${delivery.id}`)
   t.match(detail, { status: 'succeeded', attempts: 3 })
