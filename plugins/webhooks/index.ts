@@ -122,8 +122,8 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Send a webhook.ping event to try the webhook',
-        description: 'Queued like any event (even when the webhook is disabled, so that a fixed receiver can be tried); '
-          + 'follow it in the delivery log.',
+        description: 'Queued like any event, and followed in the delivery log; a disabled webhook\'s deliveries '
+          + 'wait until it is enabled again.',
         params: IdParamsSchema,
         response: { 202: Item(DeliveryDetailSchema), ...errorResponses(400, 404) },
       },

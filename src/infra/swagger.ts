@@ -62,6 +62,7 @@ async function swaggerPlugin(app: FastifyInstance): Promise<void> {
         { name: 'audit log', description: 'Who changed what, when' },
         { name: 'delivery', description: 'Published content for websites and site builds: queries, caching, delta sync' },
         { name: 'media', description: 'The media library, and files and image renditions at /assets' },
+        { name: 'webhooks', description: 'Signed, retried calls to other services when content changes; the delivery log' },
       ],
       components: {
         securitySchemes: {

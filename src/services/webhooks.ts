@@ -314,9 +314,11 @@ function createWebhooks(app: FastifyInstance) {
     })
   }
 
+  /** A webhook whose deliveries keep failing for good is disabled, with the reason. */
   async function disableIfFailing(tx: Prisma.TransactionClient, id: string, outcome: Outcome): Promise<void> {
-    const webhook = await tx.webhook.findUnique({ where: { id } })
-    if (webhook === null || !webhook.enabled || webhook.failedDeliveries < config.GUDANG_WEBHOOK_DISABLE_AFTER) return
+    // The delivery just failed is still there: so is its webhook.
+    const webhook = await tx.webhook.findUniqueOrThrow({ where: { id } })
+    if (webhook.failedDeliveries < config.GUDANG_WEBHOOK_DISABLE_AFTER) return
     const last = outcome.statusCode === undefined ? outcome.error : `HTTP ${outcome.statusCode}`
     const reason = `Disabled after ${webhook.failedDeliveries} deliveries in a row failed, `
       + `${config.GUDANG_WEBHOOK_MAX_ATTEMPTS} attempts each; the last answer: ${last}`
@@ -324,26 +326,29 @@ function createWebhooks(app: FastifyInstance) {
     await audit(tx, { action: 'webhook.disable', subject: 'webhooks', actor: {}, details: { id, reason } })
   }
 
-  async function deliver(claimed: { id: string, attempts: number }): Promise<void> {
-    const include = { webhook: true, event: true }
-    const delivery = await prisma.webhookDelivery.findUnique({ where: { id: claimed.id }, include })
-    // Deleted with its webhook since the claim.
-    if (delivery === null) return
-    const { event, webhook } = delivery
-    const body = JSON.stringify({
-      id: event.id,
-      event: event.event,
-      createdAt: event.createdAt,
-      contentType: event.contentType,
-      locale: event.locale,
-      events: delivery.events,
-      data: event.payload,
+  /** Makes the calls of claimed deliveries; one deleted with its webhook since is left out. */
+  async function deliver(claimed: { id: string, attempts: number }[]): Promise<void> {
+    const deliveries = await prisma.webhookDelivery.findMany({
+      where: { id: { in: claimed.map((c) => c.id) } },
+      include: { webhook: true, event: true },
     })
-    const startedAt = new Date()
-    const outcome = claimed.attempts > config.GUDANG_WEBHOOK_MAX_ATTEMPTS
-      ? { error: 'The instance making the last attempt stopped before it ended' }
-      : await call(webhook, delivery.id, body)
-    await settle(delivery, claimed.attempts, outcome, startedAt, Date.now() - startedAt.getTime())
+    await Promise.all(deliveries.map(async (delivery) => {
+      const { event, webhook } = delivery
+      const body = JSON.stringify({
+        id: event.id,
+        event: event.event,
+        createdAt: event.createdAt,
+        contentType: event.contentType,
+        locale: event.locale,
+        events: delivery.events,
+        data: event.payload,
+      })
+      const startedAt = new Date()
+      const outcome = delivery.attempts > config.GUDANG_WEBHOOK_MAX_ATTEMPTS
+        ? { error: 'The instance making the last attempt stopped before it ended' }
+        : await call(webhook, delivery.id, body)
+      await settle(delivery, delivery.attempts, outcome, startedAt, Date.now() - startedAt.getTime())
+    }))
   }
 
   let timer: NodeJS.Timeout | undefined
@@ -359,7 +364,7 @@ function createWebhooks(app: FastifyInstance) {
       while (!stopping) {
         const batch = await claim(config.GUDANG_WEBHOOK_CONCURRENCY)
         if (batch.length === 0) break
-        await Promise.all(batch.map(deliver))
+        await deliver(batch)
         count += batch.length
       }
       return count

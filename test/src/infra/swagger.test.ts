@@ -16,6 +16,11 @@ t.test('the OpenAPI 3 document is generated from the route schemas', async (t) =
   t.match(doc.paths['/api/admin/media/{id}/file'].put.requestBody.content['multipart/form-data'].schema, {
     properties: { file: { format: 'binary' } },
   })
+  // Webhooks: the routes, their shared schema, and the signature the callers verify.
+  t.match(doc.paths['/api/admin/webhooks/{id}/deliveries/{deliveryId}/redeliver'].post, { tags: ['webhooks'] })
+  t.match(doc.paths['/api/admin/webhooks/'].post.description, /webhook-signature/)
+  t.match(doc.components.schemas.Webhook, { properties: { url: { type: 'string' }, disabledReason: {} } })
+  t.notOk('secret' in doc.components.schemas.Webhook.properties, 'a webhook as listed has no secret')
   t.match(doc.components.schemas.Error, {
     type: 'object',
     required: ['statusCode', 'code', 'error', 'message'],
