@@ -16,11 +16,25 @@ export interface Call {
   }
 }
 
+export interface ReceiverOptions {
+  /** The answer's body for the call's number; `answer <number>` by default. */
+  body?: (call: number) => string
+  /** Sends the status, a content-length for the whole body and half of it, then closes the connection. */
+  cut?: boolean
+  /** Answers only once this has settled, then after `delay`. */
+  until?: Promise<unknown>
+}
+
 /**
  * A real HTTP receiver on 127.0.0.1, closed after the test: it records every call and answers
  * with the status `answer` gives for the call's number (1, 2, …), after `delay` ms.
  */
-export async function receiver(t: Test, answer: (call: number) => number = () => 204, delay = 0) {
+export async function receiver(
+  t: Test,
+  answer: (call: number) => number = () => 204,
+  delay = 0,
+  options: ReceiverOptions = {},
+) {
   const calls: Call[] = []
   const server = createServer((request, response) => {
     const chunks: Buffer[] = []
@@ -28,11 +42,19 @@ export async function receiver(t: Test, answer: (call: number) => number = () =>
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8')
       calls.push({ headers: request.headers, body, json: JSON.parse(body) })
-      const status = answer(calls.length)
-      setTimeout(() => {
+      const number = calls.length
+      const status = answer(number)
+      const text = options.body?.(number) ?? `answer ${number}`
+      const reply = () => {
+        if (options.cut === true) {
+          response.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) })
+          response.write(text.slice(0, Math.floor(text.length / 2)), () => response.socket?.destroy())
+          return
+        }
         response.writeHead(status, { 'content-type': 'text/plain' })
-        response.end(`answer ${calls.length}`)
-      }, delay)
+        response.end(text)
+      }
+      void Promise.resolve(options.until).catch(() => undefined).then(() => setTimeout(reply, delay))
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

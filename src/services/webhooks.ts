@@ -1,11 +1,11 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import http from 'node:http'
 import https from 'node:https'
-import { isIP } from 'node:net'
+import dns from 'node:dns'
+import { isIP, type LookupFunction, type TcpNetConnectOpts } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import ipaddr from 'ipaddr.js'
-import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent'
 import type { Config } from '../config.js'
 import { ConflictError, invalid, NotFoundError } from '../errors.js'
 import { Prisma, type Webhook } from '../generated/prisma/client.js'
@@ -125,10 +125,25 @@ function targets(config: Config) {
       throw new Error(`GUDANG_WEBHOOK_ALLOWED_NETWORKS: "${network}" is neither an address nor a CIDR`)
     }
   })
-  const filter = { allowIPAddressList: list(config.GUDANG_WEBHOOK_ALLOWED_NETWORKS) }
+  /** Why an address may not be called, or undefined: private, loopback, reserved… unless allowed. */
+  const refusedAddress = (literal: string): string | undefined => {
+    const address = ipaddr.process(literal)
+    const allowed = networks.some(([net, bits]) => address.kind() === net.kind() && address.match(net, bits))
+    return address.range() === 'unicast' || allowed
+      ? undefined
+      : `${literal} is a private or reserved address; GUDANG_WEBHOOK_ALLOWED_NETWORKS may allow it`
+  }
   return {
-    httpAgent: new RequestFilteringHttpAgent(filter),
-    httpsAgent: new RequestFilteringHttpsAgent(filter),
+    /**
+     * dns.lookup, refusing the addresses webhooks may not reach. It runs as the connection is
+     * made, so a name cannot resolve to one address when checked and another when called.
+     */
+    lookup: ((hostname, options, callback) => {
+      dns.lookup(hostname, { ...options, all: false }, (error, address, family) => {
+        const refused = error === null ? refusedAddress(address) : undefined
+        callback(refused === undefined ? error : new Error(`${hostname}: ${refused}`), address, family)
+      })
+    }) as LookupFunction,
 
     /** Why a URL may not be called, or undefined. Names are checked again, resolved, at each call. */
     refusal(url: URL): string | undefined {
@@ -138,12 +153,7 @@ function targets(config: Config) {
         : host === allowed)
       if (!listed) return `${host} is not among GUDANG_WEBHOOK_ALLOWED_HOSTS`
       const literal = host.replace(/^\[(.*)\]$/, '$1')
-      if (isIP(literal) === 0) return undefined
-      const address = ipaddr.process(literal)
-      const allowed = networks.some(([net, bits]) => address.kind() === net.kind() && address.match(net, bits))
-      return address.range() === 'unicast' || allowed
-        ? undefined
-        : `${literal} is a private or reserved address; GUDANG_WEBHOOK_ALLOWED_NETWORKS may allow it`
+      return isIP(literal) === 0 ? undefined : refusedAddress(literal)
     },
   }
 }
@@ -183,7 +193,9 @@ function revealed(webhook: Webhook) {
 
 function createWebhooks(app: FastifyInstance) {
   const { prisma, config } = app
-  const { httpAgent, httpsAgent, refusal } = targets(config)
+  const { lookup, refusal } = targets(config)
+  // One address, resolved and checked by `lookup` (not several tried in turn).
+  const connection: Pick<TcpNetConnectOpts, 'lookup' | 'autoSelectFamily'> = { lookup, autoSelectFamily: false }
   const leaseSeconds = Math.ceil(config.GUDANG_WEBHOOK_TIMEOUT / 1000) + 60
 
   async function find(id: string): Promise<Webhook> {
@@ -250,14 +262,15 @@ function createWebhooks(app: FastifyInstance) {
       const request = (secure ? https : http).request(url, {
         method: 'POST',
         headers,
-        agent: secure ? httpsAgent : httpAgent,
+        ...connection,
         signal: AbortSignal.timeout(timeout),
       }, (response) => {
         const chunks: Buffer[] = []
         let size = 0
         const answered = () => resolve({
           statusCode: response.statusCode,
-          response: Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8'),
+          // Text columns take no NUL.
+          response: Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8').replaceAll('\u0000', '\uFFFD'),
         })
         response.on('data', (chunk: Buffer) => {
           chunks.push(chunk)
@@ -314,16 +327,17 @@ function createWebhooks(app: FastifyInstance) {
     })
   }
 
-  /** A webhook whose deliveries keep failing for good is disabled, with the reason. */
+  /** A webhook whose deliveries keep failing for good is disabled, once, with the reason. */
   async function disableIfFailing(tx: Prisma.TransactionClient, id: string, outcome: Outcome): Promise<void> {
-    // The delivery just failed is still there: so is its webhook.
-    const webhook = await tx.webhook.findUniqueOrThrow({ where: { id } })
-    if (webhook.failedDeliveries < config.GUDANG_WEBHOOK_DISABLE_AFTER) return
     const last = outcome.statusCode === undefined ? outcome.error : `HTTP ${outcome.statusCode}`
-    const reason = `Disabled after ${webhook.failedDeliveries} deliveries in a row failed, `
+    const failed = config.GUDANG_WEBHOOK_DISABLE_AFTER
+    const reason = `Disabled after ${failed} deliveries in a row failed, `
       + `${config.GUDANG_WEBHOOK_MAX_ATTEMPTS} attempts each; the last answer: ${last}`
-    await tx.webhook.update({ where: { id }, data: { enabled: false, disabledReason: reason } })
-    await audit(tx, { action: 'webhook.disable', subject: 'webhooks', actor: {}, details: { id, reason } })
+    const { count } = await tx.webhook.updateMany({
+      where: { id, enabled: true, failedDeliveries: { gte: failed } },
+      data: { enabled: false, disabledReason: reason },
+    })
+    if (count > 0) await audit(tx, { action: 'webhook.disable', subject: 'webhooks', actor: {}, details: { id, reason } })
   }
 
   /** Makes the calls of claimed deliveries; one deleted with its webhook since is left out. */
