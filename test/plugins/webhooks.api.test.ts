@@ -704,7 +704,8 @@ t.test('deliveries failing for good together disable their webhook once', async 
   const registered = await hook({ url: target.url })
   for (const title of ['One', 'Two', 'Three', 'Four']) await publish(title)
   t.equal(await app.webhooks.runDue(), 4, 'one batch of four (GUDANG_WEBHOOK_CONCURRENCY)')
-  t.match(await webhook(registered.id), { enabled: false, failedDeliveries: 4, disabledReason: /^Disabled after 2 deliveries/ })
+  const disabled = { enabled: false, failedDeliveries: 4, disabledReason: /^Disabled after 2 deliveries/ }
+  t.match(await webhook(registered.id), disabled)
   const audit = await app.inject({ url: '/api/admin/audit-log?action=webhook.disable', headers: admin.headers })
   t.equal(audit.json().meta.total, 1, 'disabled once')
 })
