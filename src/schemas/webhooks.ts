@@ -24,7 +24,8 @@ const Locales = Type.Array(LocaleCode, {
 })
 const Headers = Type.Record(
   Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]{1,100}$' }),
-  Type.String({ pattern: '^[^\\r\\n\\u0000]*$', maxLength: 2000 }),
+  // What HTTP allows in a value: tab, visible ASCII and Latin-1 (no line breaks, no other controls).
+  Type.String({ pattern: '^[\\t\\u0020-\\u007e\\u0080-\\u00ff]*$', maxLength: 2000 }),
   { maxProperties: 20, description: 'Headers sent with every call (an Authorization, say); Gudang\'s own cannot be replaced' },
 )
 const Debounce = Type.Integer({

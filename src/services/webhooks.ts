@@ -30,7 +30,7 @@ const EVENT_OF: Partial<Record<string, WebhookEventName | 'webhook.ping'>> = {
 
 /** Bytes of a receiver's answer kept in the attempt log; the rest is not read. */
 const EXCERPT_BYTES = 1024
-/** A debounced call waits while events keep coming, but never more than this many debounce periods. */
+/** A debounced call waits while events keep coming, but never more than this many debounce periods after the first. */
 const DEBOUNCE_CAP = 10
 /** Headers Gudang sets on every call, which a webhook's own headers cannot replace. */
 const RESERVED_HEADERS = new RegExp('^(content-(type|length|encoding)|host|connection|keep-alive|transfer-encoding'
@@ -81,7 +81,8 @@ export async function enqueue(tx: Prisma.TransactionClient, record: AuditRecord)
 
 /**
  * The event once, and a delivery for each webhook of `hooks`: nothing when no webhook wants
- * it. A debounced webhook's open delivery takes the newer event instead of a second delivery.
+ * it. Only inserts: a change locks no row its webhooks share with other changes. A debounced
+ * webhook's delivery stays `open` until the worker gathers its burst into one call.
  */
 async function outbox(
   tx: Prisma.TransactionClient,
@@ -98,11 +99,6 @@ async function outbox(
     INSERT INTO webhook_deliveries (id, webhook_id, event_id, open, next_attempt_at)
     SELECT gen_random_uuid(), hooks.id, happened.id, hooks.debounce_seconds > 0, now() + make_interval(secs => hooks.debounce_seconds)
     FROM hooks, happened
-    ON CONFLICT (webhook_id) WHERE open DO UPDATE SET
-      event_id = excluded.event_id,
-      events = webhook_deliveries.events + 1,
-      next_attempt_at = least(excluded.next_attempt_at,
-        webhook_deliveries.created_at + (excluded.next_attempt_at - now()) * ${DEBOUNCE_CAP})
     RETURNING id`
 }
 
@@ -204,8 +200,14 @@ function createWebhooks(app: FastifyInstance) {
     return webhook
   }
 
-  async function findDelivery(id: string, deliveryId: string) {
-    const delivery = await prisma.webhookDelivery.findFirst({
+  /** The webhook, locked against deletion until the transaction ends; 404 if there is none. */
+  async function held(tx: Prisma.TransactionClient, id: string): Promise<void> {
+    const [found] = await tx.$queryRaw<unknown[]>`SELECT 1 FROM webhooks WHERE id = ${id}::uuid FOR SHARE`
+    if (found === undefined) throw new NotFoundError(`No webhook ${id}`)
+  }
+
+  async function findDelivery(client: Prisma.TransactionClient, id: string, deliveryId: string) {
+    const delivery = await client.webhookDelivery.findFirst({
       where: { id: deliveryId, webhookId: id },
       include: { event: true, log: { orderBy: { number: 'asc' } } },
     })
@@ -226,14 +228,43 @@ function createWebhooks(app: FastifyInstance) {
     })
   }
 
+  /**
+   * Gathers each burst of a debounced webhook that is over (no event for its debounce period,
+   * or the first DEBOUNCE_CAP periods ago) into one delivery: the last event's, counting them.
+   * The webhooks are locked while this is done, so two instances never split a burst; one
+   * statement sees the burst once, and an event committed meanwhile opens the next burst.
+   */
+  async function coalesce(): Promise<void> {
+    await prisma.$transaction(async (tx) => {
+      const over = await tx.$queryRaw<{ id: string }[]>`
+        SELECT w.id FROM webhooks w
+        JOIN (SELECT webhook_id, min(created_at) AS first, max(created_at) AS last
+              FROM webhook_deliveries WHERE open GROUP BY webhook_id) burst ON burst.webhook_id = w.id
+        WHERE w.enabled AND (burst.last + make_interval(secs => w.debounce_seconds) <= now()
+          OR burst.first + make_interval(secs => w.debounce_seconds * ${DEBOUNCE_CAP}) <= now())
+        FOR UPDATE OF w SKIP LOCKED`
+      await tx.$executeRaw`
+        WITH burst AS (
+          SELECT webhook_id, count(*)::int AS events, (array_agg(id ORDER BY created_at DESC, id DESC))[1] AS last, array_agg(id) AS ids
+          FROM webhook_deliveries
+          WHERE open AND webhook_id = ANY(${over.map((hook) => hook.id)}::uuid[])
+          GROUP BY webhook_id),
+        kept AS (
+          UPDATE webhook_deliveries d SET open = false, events = burst.events, next_attempt_at = now()
+          FROM burst WHERE d.id = burst.last)
+        DELETE FROM webhook_deliveries
+        WHERE id IN (SELECT unnest(ids) FROM burst) AND id NOT IN (SELECT last FROM burst)`
+    })
+  }
+
   /** Claims up to `limit` due deliveries, and those whose instance gave no sign within the lease. */
   async function claim(limit: number) {
     return prisma.$queryRaw<{ id: string, attempts: number }[]>`
-      UPDATE webhook_deliveries d SET status = 'delivering', open = false, attempts = d.attempts + 1,
+      UPDATE webhook_deliveries d SET status = 'delivering', attempts = d.attempts + 1,
         locked_until = now() + make_interval(secs => ${leaseSeconds})
       FROM (
         SELECT due.id FROM webhook_deliveries due JOIN webhooks w ON w.id = due.webhook_id
-        WHERE w.enabled AND due.next_attempt_at <= now()
+        WHERE w.enabled AND NOT due.open AND due.next_attempt_at <= now()
           AND (due.status = 'pending' OR (due.status = 'delivering' AND due.locked_until < now()))
         ORDER BY due.next_attempt_at, due.id
         LIMIT ${limit}
@@ -263,6 +294,8 @@ function createWebhooks(app: FastifyInstance) {
         method: 'POST',
         headers,
         ...connection,
+        // A connection of its own, never one pooled by other code without the address check.
+        agent: false,
         signal: AbortSignal.timeout(timeout),
       }, (response) => {
         const chunks: Buffer[] = []
@@ -308,13 +341,16 @@ function createWebhooks(app: FastifyInstance) {
     const succeeded = outcome.statusCode !== undefined && outcome.statusCode >= 200 && outcome.statusCode < 300
     const last = number >= config.GUDANG_WEBHOOK_MAX_ATTEMPTS
     await prisma.$transaction(async (tx) => {
+      // A delivery deleted with its webhook during the call leaves nothing to record.
+      const [kept] = await tx.$queryRaw<unknown[]>`SELECT 1 FROM webhook_deliveries WHERE id = ${delivery.id}::uuid FOR UPDATE`
+      if (kept === undefined) return
       await tx.webhookAttempt.create({ data: { deliveryId: delivery.id, number, startedAt, durationMs, ...outcome } })
       // Only while the claim is still this call's: an instance that took longer than its lease finds it gone.
       const mine = { id: delivery.id, status: 'delivering' as const, attempts: number }
       const hook = { id: delivery.webhookId }
       if (succeeded) {
         await tx.webhookDelivery.updateMany({ where: mine, data: { status: 'succeeded', finishedAt: new Date(), lockedUntil: null } })
-        await tx.webhook.updateMany({ where: hook, data: { failedDeliveries: 0 } })
+        await tx.webhook.updateMany({ where: { ...hook, failedDeliveries: { gt: 0 } }, data: { failedDeliveries: 0 } })
       } else if (!last) {
         const nextAttemptAt = new Date(Date.now() + backoff(number))
         await tx.webhookDelivery.updateMany({ where: mine, data: { status: 'pending', nextAttemptAt, lockedUntil: null } })
@@ -376,6 +412,7 @@ function createWebhooks(app: FastifyInstance) {
       let count = 0
       // Once stopping, nothing more is claimed: a claim would wait out its lease before another instance could take it.
       while (!stopping) {
+        await coalesce()
         const batch = await claim(config.GUDANG_WEBHOOK_CONCURRENCY)
         if (batch.length === 0) break
         await deliver(batch)
@@ -457,34 +494,35 @@ function createWebhooks(app: FastifyInstance) {
 
     /** A delivery with its event and every attempt. */
     async delivery(id: string, deliveryId: string) {
-      return findDelivery(id, deliveryId)
+      return findDelivery(prisma, id, deliveryId)
     },
 
     /** Sends a delivery's event again, as a new delivery; one still under way is refused (409). */
     async redeliver(id: string, deliveryId: string, actor: Actor) {
-      const past = await findDelivery(id, deliveryId)
-      if (past.status === 'pending' || past.status === 'delivering') {
-        throw new ConflictError(`The delivery is ${past.status}: only a finished one can be sent again`)
-      }
       const created = await prisma.$transaction(async (tx) => {
+        await held(tx, id)
+        const past = await findDelivery(tx, id, deliveryId)
+        if (past.status === 'pending' || past.status === 'delivering') {
+          throw new ConflictError(`The delivery is ${past.status}: only a finished one can be sent again`)
+        }
         const data = { webhookId: id, eventId: past.eventId, events: past.events, redeliveryOf: past.id }
         const delivery = await tx.webhookDelivery.create({ data })
         await audit(tx, { action: 'webhook.redeliver', subject: 'webhooks', actor, details: { id, deliveryId, redelivery: delivery.id } })
         return delivery
       })
-      return findDelivery(id, created.id)
+      return findDelivery(prisma, id, created.id)
     },
 
-    /** Sends a `webhook.ping` event to this webhook alone, enabled or not, to try it. */
+    /** Sends a `webhook.ping` event to this webhook alone; a disabled one's waits until it is enabled. */
     async ping(id: string, actor: Actor) {
-      await find(id)
       const [delivery] = await prisma.$transaction(async (tx) => {
+        await held(tx, id)
         const hooks = Prisma.sql`SELECT id, 0 AS debounce_seconds FROM webhooks WHERE id = ${id}::uuid`
         const ids = await outbox(tx, hooks, { event: 'webhook.ping', contentType: null, locale: null, payload: { webhookId: id } })
         await audit(tx, { action: 'webhook.ping', subject: 'webhooks', actor, details: { id } })
         return ids
       })
-      return findDelivery(id, (delivery as { id: string }).id)
+      return findDelivery(prisma, id, (delivery as { id: string }).id)
     },
 
     start(intervalMs: number): void {

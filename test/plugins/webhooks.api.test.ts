@@ -203,7 +203,8 @@ t.test('an unknown webhook or delivery answers 404 on every route', async (t) =>
   for (const [method, url, payload] of requests) {
     const res = await inject(method, url, payload)
     t.equal(res.statusCode, 404, `${method} ${url}`)
-    const message = url.includes('/deliveries/') ? `No delivery ${UNKNOWN} of webhook ${UNKNOWN}` : `No webhook ${UNKNOWN}`
+    // Reading a delivery looks for it alone; a redelivery first holds its webhook.
+    const message = method === 'GET' && url.includes('/deliveries/') ? `No delivery ${UNKNOWN} of webhook ${UNKNOWN}` : `No webhook ${UNKNOWN}`
     t.same(res.json(), notFound(message), `${method} ${url}`)
   }
 
@@ -213,6 +214,8 @@ t.test('an unknown webhook or delivery answers 404 on every route', async (t) =>
   const pinged = await ping(one.id)
   const res = await inject('GET', `${HOOKS}/${two.id}/deliveries/${pinged.id}`)
   t.same(res.json(), notFound(`No delivery ${pinged.id} of webhook ${two.id}`))
+  const other = await inject('POST', `${HOOKS}/${two.id}/deliveries/${pinged.id}/redeliver`)
+  t.same(other.json(), notFound(`No delivery ${pinged.id} of webhook ${two.id}`), 'nor can it be sent again through it')
   const malformed = await inject('GET', `${HOOKS}/not-a-uuid`)
   t.equal(malformed.statusCode, 400, 'an id that is not a UUID is a bad request')
 })
@@ -342,6 +345,12 @@ t.test('headers Gudang sets cannot be a webhook\'s own, on registration or on ch
   }
   const line = await inject('PATCH', `${HOOKS}/${registered.id}`, { headers: { 'x-split': 'a\r\nInjected: yes' } })
   t.equal(line.statusCode, 400, 'a value cannot carry a line break')
+  for (const value of ['Café €', 'bell\u0007', 'del\u007f']) {
+    const refused = await inject('PATCH', `${HOOKS}/${registered.id}`, { headers: { 'X-Site': value } })
+    t.equal(refused.statusCode, 400, `HTTP cannot carry ${JSON.stringify(value)}`)
+  }
+  const latin = await inject('PATCH', `${HOOKS}/${registered.id}`, { headers: { 'X-Site': 'Café\tà la carte' } })
+  t.equal(latin.statusCode, 200, 'Latin-1 and tabs it can')
   const fine = await inject('PATCH', `${HOOKS}/${registered.id}`, { headers: { 'X-Other': 'ok' } })
   t.same(fine.json().data.headers, { 'X-Other': 'ok' })
   t.same((await app.prisma.webhook.findFirstOrThrow()).headers, { 'X-Other': 'ok' }, 'only the allowed change was made')
@@ -804,6 +813,21 @@ t.test('a call whose claim was taken over meanwhile records its attempt and leav
   t.match(taken, { status: 'delivering', attempts: 2, finishedAt: null }, 'the delivery is the other instance\'s')
   t.same(tried(taken), [[1, 500]], 'the attempt is recorded')
   t.match(await webhook(registered.id), { enabled: true, failedDeliveries: 0 }, 'the last attempt failing is not counted')
+})
+
+t.test('a webhook deleted during a call: the call ends quietly, recording nothing', async (t) => {
+  const { app, inject, hook, publish } = await setUp(t)
+  const held = gate()
+  const target = await receiver(t, () => 200, 0, { until: held.until })
+  const registered = await hook({ url: target.url })
+  await publish('Gone meanwhile')
+  const running = app.webhooks.runDue()
+  await poll(() => (target.calls.length === 1 ? true : undefined), 'the call')
+  t.equal((await inject('DELETE', `${HOOKS}/${registered.id}`)).statusCode, 204)
+  held.open()
+  t.equal(await running, 1, 'the run ends without an error')
+  t.equal(await app.prisma.webhookAttempt.count(), 0)
+  t.equal(await app.prisma.webhookDelivery.count(), 0)
 })
 
 t.test('a successful call whose claim was taken over leaves the delivery to the other instance', async (t) => {

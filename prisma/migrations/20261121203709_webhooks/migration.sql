@@ -87,5 +87,5 @@ ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_event_id_fke
 -- AddForeignKey
 ALTER TABLE "webhook_attempts" ADD CONSTRAINT "webhook_attempts_delivery_id_fkey" FOREIGN KEY ("delivery_id") REFERENCES "webhook_deliveries"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
--- A debounced webhook gathers a burst of events into its one open delivery.
-CREATE UNIQUE INDEX "webhook_deliveries_open_key" ON "webhook_deliveries"("webhook_id") WHERE "open";
+-- The deliveries debounced webhooks gather, until each burst becomes one call.
+CREATE INDEX "webhook_deliveries_open_idx" ON "webhook_deliveries"("webhook_id") WHERE "open";
