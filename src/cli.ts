@@ -130,8 +130,8 @@ async function createAdministrator(config: Config, { email, password, name }: Ad
 
 /** Runs `work` with the app ready (migrations applied) and closes it after. */
 async function withApp(config: Config, work: (app: App) => Promise<void>): Promise<void> {
-  // A command is no server: it runs no scheduled jobs.
-  const app = buildApp({ ...config, GUDANG_SCHEDULER_INTERVAL: 0 }, { logger: false })
+  // A command is no server: it runs no scheduled jobs and sends no webhook calls.
+  const app = buildApp({ ...config, GUDANG_SCHEDULER_INTERVAL: 0, GUDANG_WEBHOOK_INTERVAL: 0 }, { logger: false })
   try {
     await app.ready()
     await work(app)
