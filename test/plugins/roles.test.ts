@@ -508,7 +508,9 @@ t.test('a caller grants, changes and deletes only roles within their own permiss
     ['another field', [{ subject: 'content:article', action: 'read', fields: ['title', 'body'] }], ['content:article:read']],
     ['another action', [{ subject: 'content:*', action: 'publish' }], ['content:*:publish', 'content:article:publish']],
     ['another subject', [{ subject: 'users', action: 'read' }], ['users:read']],
-    ['everything', [{ subject: '*', action: 'read' }], ['content-types:read', 'content:article:read', 'media:read', 'settings:read', 'tokens:read', 'users:read']],
+    ['everything', [{ subject: '*', action: 'read' }], [
+      'content-types:read', 'content:article:read', 'media:read', 'settings:read', 'tokens:read', 'users:read', 'webhooks:read',
+    ]],
   ] as const
   for (const [what, permissions, exceeded] of refused) {
     const res = await createRole(app, manager, { name: `Escalated ${what}`, permissions })

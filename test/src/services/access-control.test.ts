@@ -316,7 +316,9 @@ t.test('what a set of permissions holds beyond another', async (t) => {
   t.same(exceededPermissions(titles, [rule('content:*', 'read')]), ['content:note:read'], 'a narrowed type stays narrowed')
   t.same(exceededPermissions(titles, [rule('content:note', 'read', false, ['title', 'body'])]), ['content:note:read'])
   t.same(exceededPermissions(titles, [rule('content:note', 'read', false, ['title'])]), [])
-  const everything = ['content-types:read', 'content:*:read', 'media:read', 'roles:read', 'settings:read', 'tokens:read', 'users:read']
+  const everything = [
+    'content-types:read', 'content:*:read', 'media:read', 'roles:read', 'settings:read', 'tokens:read', 'users:read', 'webhooks:read',
+  ]
   t.same(exceededPermissions([], [rule('*', 'read')]).sort(), everything)
   t.same(exceededPermissions([], [rule('*', 'publish')]), ['content:*:publish'], 'only content is published')
 })
