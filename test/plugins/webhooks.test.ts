@@ -210,3 +210,18 @@ t.test('debounce turns ten quick publishes into one call', async (t) => {
   t.equal(await app.webhooks.runDue(), 1, 'a later publish is a call of its own')
   t.match(target.calls[1]?.json, { events: 1 })
 })
+
+t.test('a burst that never pauses is sent all the same, 10 debounce periods after its first event', async (t) => {
+  const { app, publish, hook } = await setUp(t)
+  const target = await receiver(t)
+  await hook({ url: target.url, debounceSeconds: 60 })
+  await publish('First')
+  t.equal(await app.webhooks.runDue(), 0, 'a minute of quiet is not over')
+  // The burst began ten minutes ago and has gone on since: its first event is that old.
+  const first = await app.prisma.webhookDelivery.findFirstOrThrow()
+  const tenMinutesAgo = new Date(Date.now() - 601_000)
+  await app.prisma.webhookDelivery.update({ where: { id: first.id }, data: { createdAt: tenMinutesAgo } })
+  await publish('Still going')
+  t.equal(await app.webhooks.runDue(), 1, 'sent, though the last event is a moment old')
+  t.match(target.calls[0]?.json, { events: 2, data: { data: { title: 'Still going' } } })
+})
